@@ -1,0 +1,72 @@
+// The authso domain controller under test, in its own process (forked by bench/kdc.ts with an
+// IPC channel): startDomain() with the service account, then the bench users through the
+// Directory API, timed. Reports { type: 'ready', ... } and stops on 'stop', on SIGTERM or when
+// the parent goes away.
+
+import { startDomain, type RunningDomain } from '../src/dc/domain.js';
+
+export interface DcConfig {
+  realm: string;
+  /** Where the directory lives (created and removed by the parent). */
+  dataDir: string;
+  host: string;
+  /** Users user0 .. user{accounts-1}, all with `password`. */
+  accounts: number;
+  password: string;
+  /** Computer account name and its extra SPN, e.g. 'web' and 'HTTP/web.example.test'. */
+  computer: string;
+  spn: string;
+}
+
+export type DcMessage =
+  | { type: 'progress'; created: number; elapsedMs: number }
+  | { type: 'ready'; port: number; pid: number; startMs: number; provisionMs: number; accounts: number }
+  | { type: 'error'; message: string };
+
+function send(m: DcMessage): void {
+  process.send?.(m);
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2] ?? '') as DcConfig;
+  const state: { domain?: RunningDomain; stopping: boolean } = { stopping: false };
+  const stop = async (): Promise<void> => {
+    if (state.stopping) return;
+    state.stopping = true;
+    try {
+      await state.domain?.stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  process.on('disconnect', () => void stop());
+  process.on('message', (m: unknown) => {
+    if (m === 'stop') void stop();
+  });
+
+  const t0 = performance.now();
+  // startDomain's `services` is createComputer(name) + addSpn(NAME$, spn) for each SPN.
+  const domain = await startDomain({ realm: cfg.realm, host: cfg.host, dataDir: cfg.dataDir, services: [{ computer: cfg.computer, spns: [cfg.spn] }] });
+  state.domain = domain;
+  const startMs = performance.now() - t0;
+  const t1 = performance.now();
+  const step = Math.max(1000, Math.floor(cfg.accounts / 20));
+  for (let i = 0; i < cfg.accounts; i++) {
+    if (state.stopping) return;
+    await domain.directory.createUser(`user${i}`, { password: cfg.password });
+    if ((i + 1) % step === 0) send({ type: 'progress', created: i + 1, elapsedMs: performance.now() - t1 });
+  }
+  const provisionMs = performance.now() - t1;
+  send({ type: 'ready', port: domain.kdc.port, pid: process.pid, startMs, provisionMs, accounts: cfg.accounts });
+}
+
+main().catch((e: unknown) => {
+  const m: DcMessage = { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  if (process.send) process.send(m, () => process.exit(1));
+  else {
+    process.stderr.write(`${m.message}\n`);
+    process.exit(1);
+  }
+});

@@ -1,0 +1,15 @@
+// The public library API of authso.
+
+export { startDomain, type StartDomainOptions, type RunningDomain, type DomainUser, type DomainService } from './dc/domain.js';
+export { startKdcServer, type KdcServer, type KdcServerOptions } from './dc/kdc-server.js';
+export { renderKrb5Conf } from './dc/krb5conf.js';
+export { Directory } from './directory/directory.js';
+export * from './directory/types.js';
+export { Kdc, type KdcOptions } from './kerberos/kdc/kdc.js';
+export type { KdcEvent } from './kerberos/kdc/context.js';
+export { getInitialCredentials, buildAsReq, readAsRep, sendToKdc } from './kerberos/client/as-client.js';
+export { getServiceTicket, buildTgsReq, readTgsRep } from './kerberos/client/tgs-client.js';
+export { KrbErrorReply, type Credential } from './kerberos/client/credential.js';
+export { enctypeProfile, checksumProfile, ENCTYPE_PREFERENCE } from './crypto/registry.js';
+export { ntHash } from './crypto/nt-owf.js';
+export type { Key } from './crypto/types.js';

@@ -1,0 +1,4 @@
+// Test helper: hex (with any whitespace) to Buffer.
+export function hex(s: string): Buffer {
+  return Buffer.from(s.replace(/\s+/g, ''), 'hex');
+}
