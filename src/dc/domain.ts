@@ -43,6 +43,8 @@ export interface StartDomainOptions {
   dataDir?: string;
   dcName?: string;
   onEvent?: (e: KdcEvent) => void;
+  /** How long the KDC caches the domain row and krbtgt keys (ms, default 2000). */
+  cacheMs?: number;
 }
 
 export interface RunningDomain {
@@ -82,7 +84,7 @@ export async function startDomain(o: StartDomainOptions = {}): Promise<RunningDo
       machinePasswords[r.account.samAccountName] = r.password;
       for (const spn of s.spns ?? []) await directory.addSpn(r.account.samAccountName, spn);
     }
-    const kdc = new Kdc({ directory, dcName: o.dcName ?? 'DC1', onEvent: o.onEvent });
+    const kdc = new Kdc({ directory, dcName: o.dcName ?? 'DC1', onEvent: o.onEvent, cacheMs: o.cacheMs });
     server = await listenWithRetry(kdc, host, o.kdcPort ?? 0);
     const port = server.tcpAddress.port;
     const dnsName = realm.toLowerCase();
