@@ -191,6 +191,19 @@ describe('KDC (in process)', () => {
     await expectKrbError(getServiceTicket(kdc, { tgt, sname: HTTP }), KDC_ERR.TGT_REVOKED);
   });
 
+  test('tickets survive one krbtgt and one service key rotation', async () => {
+    const tgt = await tgtOf('bob', 'Bob-Passw0rd!');
+    const before = await d.directory.getKrbtgt();
+    await d.directory.setPassword('krbtgt', randomBytes(32).toString('base64'));
+    await new Promise((r) => setTimeout(r, 2100)); // the KDC caches krbtgt keys for 2 s
+    const after = await d.directory.getKrbtgt();
+    assert.equal(after.secrets.current.kvno, before.secrets.current.kvno + 1);
+    const st = await getServiceTicket(kdc, { tgt, sname: HTTP }); // old TGT, previous krbtgt key
+    const svc = (await d.directory.findService(['HTTP', 'web.example.test']))!;
+    const pac = verifyPacServerSignature(extractPac(decryptTicket(st.ticket, ticketKey(svc)!.key).authorizationData)!, ticketKey(svc)!.key);
+    verifyPacKdcSignature(pac, ticketKey(after)!.key); // re-signed with the new krbtgt key
+  });
+
   test('unknown service and wrong realm', async () => {
     const tgt = await tgtOf('bob', 'Bob-Passw0rd!');
     await expectKrbError(getServiceTicket(kdc, { tgt, sname: { nameType: NT.SRV_INST, nameString: ['HTTP', 'nope.example.test'] } }), KDC_ERR.S_PRINCIPAL_UNKNOWN);
