@@ -10,6 +10,8 @@ command -v krb5kdc >/dev/null 2>&1 || [ -x /usr/sbin/krb5kdc ] || need+=(krb5-kd
 command -v kdb5_util >/dev/null 2>&1 || [ -x /usr/sbin/kdb5_util ] || need+=(krb5-admin-server)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 /usr/bin/python3 -c 'import impacket' >/dev/null 2>&1 || need+=(python3-impacket)
+/usr/bin/python3 -c 'import gssapi' >/dev/null 2>&1 || need+=(python3-gssapi)
+[ -f /usr/include/krb5.h ] && command -v cc >/dev/null 2>&1 || need+=(libkrb5-dev gcc libc6-dev)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
