@@ -1,0 +1,5 @@
+// Public API of the DC's Netlogon service (MS-NRPC).
+
+export * from './idl.js';
+export * from './secure-channel.js';
+export * from './server.js';
