@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { startKdcServer } from '../dc/kdc-server.js';
+import { startDcRpcServices } from '../dc/rpc-services.js';
 import { Directory } from '../directory/directory.js';
 import { Kdc } from '../kerberos/kdc/kdc.js';
 import { dataDirOption, fail } from './util.js';
@@ -12,6 +13,9 @@ interface DcOptions {
   dataDir?: string;
   listen: string;
   kdcPort: string;
+  rpcPort: string;
+  epmPort: string;
+  rpc: boolean;
   dcName: string;
   quiet?: boolean;
 }
@@ -23,12 +27,16 @@ export function registerDc(program: Command): void {
     .option('--data-dir <dir>', 'data directory (or AUTHSO_DATA_DIR)')
     .option('--listen <addr>', 'address to listen on', '127.0.0.1')
     .option('--kdc-port <port>', 'KDC port (UDP and TCP)', '88')
+    .option('--rpc-port <port>', 'Netlogon RPC port (0 = any free port, announced by the endpoint mapper)', '0')
+    .option('--epm-port <port>', 'RPC endpoint mapper port', '135')
+    .option('--no-rpc', 'do not run Netlogon and the endpoint mapper')
     .option('--dc-name <name>', 'NetBIOS name of this DC', 'DC1')
     .option('--quiet', 'do not print one line per KDC request')
     .action(async (o: DcOptions) => {
       const dir = dataDirOption(o.dataDir);
-      const port = Number(o.kdcPort);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --kdc-port: ${o.kdcPort}`);
+      const port = portOption('--kdc-port', o.kdcPort);
+      const rpcPort = portOption('--rpc-port', o.rpcPort);
+      const epmPort = portOption('--epm-port', o.epmPort);
       const directory = await Directory.openSqlite(dir);
       await directory.getDomain().catch(() => fail(`no provisioned domain in ${dir} (run: authso provision)`));
       const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -43,16 +51,31 @@ export function registerDc(program: Command): void {
         port,
         onError: (e) => process.stderr.write(`authso dc: ${e instanceof Error ? e.message : String(e)}\n`),
       }).catch((e: Error) => fail(`cannot listen on ${o.listen}:${port}: ${e.message}`));
+      const onError = (e: unknown) => process.stderr.write(`authso dc: ${e instanceof Error ? e.message : String(e)}\n`);
+      const rpc = o.rpc
+        ? await startDcRpcServices({ directory, host: o.listen, rpcPort, epmPort, dcName: o.dcName.toUpperCase(), onError }).catch(async (e: Error) => {
+            await server.close();
+            return fail(`cannot start the RPC services on ${o.listen} (rpc ${rpcPort}, epm ${epmPort}): ${e.message}`);
+          })
+        : undefined;
       out({
         event: 'ready',
         kdc: { udp: `${server.udpAddress.host}:${server.udpAddress.port}`, tcp: `${server.tcpAddress.host}:${server.tcpAddress.port}` },
+        ...(rpc ? { netlogon: `${rpc.rpc.host}:${rpc.rpc.port}`, epm: `${rpc.epm.host}:${rpc.epm.port}` } : {}),
       });
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
+      await rpc?.close();
       await server.close();
       await directory.close();
       out({ event: 'stopped' });
     });
+}
+
+function portOption(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`bad ${name}: ${v}`);
+  return n;
 }

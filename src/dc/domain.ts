@@ -11,6 +11,7 @@ import { Kdc } from '../kerberos/kdc/kdc.js';
 import type { KdcEvent } from '../kerberos/kdc/context.js';
 import { renderKrb5Conf } from './krb5conf.js';
 import { startKdcServer, type KdcServer } from './kdc-server.js';
+import { startDcRpcServices, type DcRpcServices } from './rpc-services.js';
 
 export interface DomainUser {
   name: string;
@@ -45,6 +46,8 @@ export interface StartDomainOptions {
   onEvent?: (e: KdcEvent) => void;
   /** How long the KDC caches the domain row and krbtgt keys (ms, default 2000). */
   cacheMs?: number;
+  /** Also run Netlogon and the endpoint mapper (free ports unless given). */
+  rpc?: boolean | { rpcPort?: number; epmPort?: number };
 }
 
 export interface RunningDomain {
@@ -53,6 +56,9 @@ export interface RunningDomain {
   dataDir: string;
   directory: Directory;
   kdc: { host: string; port: number };
+  /** Netlogon's RPC endpoint and the endpoint mapper, when started with `rpc`. */
+  rpc?: { host: string; port: number };
+  epm?: { host: string; port: number };
   /** A client krb5.conf pointing at this KDC. */
   krb5Conf: string;
   /** Writes krb5.conf into `dir` (default: the data dir) and returns its path. */
@@ -70,6 +76,7 @@ export async function startDomain(o: StartDomainOptions = {}): Promise<RunningDo
   const host = o.host ?? '127.0.0.1';
   const directory = await Directory.openSqlite(dataDir);
   let server: KdcServer | undefined;
+  let rpc: DcRpcServices | undefined;
   try {
     await directory.provision({ realm, netbiosName, policy: o.policy });
     for (const g of o.groups ?? []) await directory.createGroup(g.name, g.scope ?? 'global');
@@ -86,16 +93,23 @@ export async function startDomain(o: StartDomainOptions = {}): Promise<RunningDo
     }
     const kdc = new Kdc({ directory, dcName: o.dcName ?? 'DC1', onEvent: o.onEvent, cacheMs: o.cacheMs });
     server = await listenWithRetry(kdc, host, o.kdcPort ?? 0);
+    if (o.rpc) {
+      const ports = typeof o.rpc === 'object' ? o.rpc : {};
+      rpc = await startDcRpcServices({ directory, host, rpcPort: ports.rpcPort ?? 0, epmPort: ports.epmPort ?? 0, dcName: o.dcName ?? 'DC1' });
+    }
     const port = server.tcpAddress.port;
     const dnsName = realm.toLowerCase();
     const krb5Conf = renderKrb5Conf({ realm, dnsName, kdcs: [`${host}:${port}`] });
     const srv = server;
+    const rpcServices = rpc;
     return {
       realm,
       dnsName,
       dataDir,
       directory,
       kdc: { host, port },
+      rpc: rpcServices?.rpc,
+      epm: rpcServices?.epm,
       krb5Conf,
       machinePasswords,
       async writeKrb5Conf(dir = dataDir) {
@@ -104,12 +118,14 @@ export async function startDomain(o: StartDomainOptions = {}): Promise<RunningDo
         return p;
       },
       async stop() {
+        await rpcServices?.close();
         await srv.close();
         await directory.close();
         if (ownDir) await rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (e) {
+    await rpc?.close();
     await server?.close();
     await directory.close();
     if (ownDir) await rm(dataDir, { recursive: true, force: true });

@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { requirePeer, run } from '../helpers/peers.js';
+import { IMPACKET_EXAMPLES, requirePeer, run, SYSTEM_PYTHON } from '../helpers/peers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'authso.mjs');
 const KINIT = requirePeer('/usr/bin/kinit');
+const RPCDUMP = requirePeer(join(IMPACKET_EXAMPLES, 'rpcdump.py'));
+// rpcdump.py only talks to port 135, so this DC gets its own loopback address.
+const HOST = '127.0.0.90';
 
 function authso(args: string[], input = ''): string {
   const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', timeout: 60_000 });
@@ -21,13 +24,13 @@ function authso(args: string[], input = ''): string {
   return r.stdout;
 }
 
-test('authso dc: ready line, kinit works, audit lines, clean stop on SIGTERM', { timeout: 120_000 }, async () => {
+test('authso dc: ready line, kinit works, impacket rpcdump lists Netlogon, audit lines, clean stop on SIGTERM', { timeout: 120_000 }, async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'authso-dc-'));
   const dd = ['--data-dir', join(tmp, 'data')];
   authso(['provision', '--realm', 'EXAMPLE.TEST', '--netbios', 'EXAMPLE', ...dd]);
   authso(['user', 'create', 'alice', '--password-stdin', ...dd], 'Alice-Passw0rd!\n');
 
-  const dc = spawn(process.execPath, [BIN, 'dc', '--listen', '127.0.0.1', '--kdc-port', '0', ...dd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dc = spawn(process.execPath, [BIN, 'dc', '--listen', HOST, '--kdc-port', '0', '--epm-port', '135', ...dd], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   dc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: dc.stdout });
@@ -44,7 +47,13 @@ test('authso dc: ready line, kinit works, audit lines, clean stop on SIGTERM', {
   try {
     const r = await ready;
     const kdc = (r.kdc as { tcp: string }).tcp;
-    assert.match(kdc, /^127\.0\.0\.1:\d+$/);
+    assert.match(kdc, /^127\.0\.0\.90:\d+$/);
+    assert.equal(r.epm, `${HOST}:135`);
+    const netlogon = r.netlogon as string;
+    const dump = await run(SYSTEM_PYTHON, [RPCDUMP, HOST], { env: { PATH: process.env.PATH, HOME: tmp } });
+    assert.equal(dump.code, 0, dump.stdout + dump.stderr);
+    assert.match(dump.stdout, /12345678-1234-ABCD-EF00-01234567CFFB v1\.0/i);
+    assert.ok(dump.stdout.includes(`ncacn_ip_tcp:${netlogon.replace(':', '[')}]`), dump.stdout);
     const conf = join(tmp, 'krb5.conf');
     await writeFile(conf, authso(['krb5conf', '--kdc', kdc, ...dd]));
     const env = { PATH: process.env.PATH, KRB5_CONFIG: conf, KRB5CCNAME: `FILE:${join(tmp, 'cc')}` };
