@@ -11,6 +11,10 @@ command -v kdb5_util >/dev/null 2>&1 || [ -x /usr/sbin/kdb5_util ] || need+=(krb
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 /usr/bin/python3 -c 'import impacket' >/dev/null 2>&1 || need+=(python3-impacket)
 /usr/bin/python3 -c 'import gssapi' >/dev/null 2>&1 || need+=(python3-gssapi)
+/usr/bin/python3 -c 'import requests_kerberos' >/dev/null 2>&1 || need+=(python3-requests-kerberos)
+/usr/bin/python3 -c 'import requests_ntlm' >/dev/null 2>&1 || need+=(python3-requests-ntlm)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 ls /usr/lib/*/gssntlmssp/gssntlmssp.so >/dev/null 2>&1 || need+=(gss-ntlmssp)
 [ -f /usr/include/krb5.h ] && command -v cc >/dev/null 2>&1 || need+=(libkrb5-dev gcc libc6-dev)
 

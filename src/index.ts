@@ -13,3 +13,21 @@ export { KrbErrorReply, type Credential } from './kerberos/client/credential.js'
 export { enctypeProfile, checksumProfile, ENCTYPE_PREFERENCE } from './crypto/registry.js';
 export { ntHash } from './crypto/nt-owf.js';
 export type { Key } from './crypto/types.js';
+
+// Security contexts (one interface for every mechanism) and the domain's authority.
+export * from './security/types.js';
+export { logonTokenFromValidationInfo, tokenSids } from './security/logon-token.js';
+export { DirectoryAuthority } from './security/directory-authority.js';
+export { KerberosAcceptor, KerberosInitiator } from './kerberos/gss/index.js';
+export { NtlmAcceptor, NtlmInitiator } from './ntlm/index.js';
+export { NegotiateAcceptor, NegotiateInitiator } from './spnego/index.js';
+export { parseSddl, formatSddl, accessCheck, accessCheckToken } from './dtyp/index.js';
+
+// HTTP Access Authentication (MS-AUTHSO 5).
+export {
+  createHttpAuthenticator,
+  DirectoryCertificateMapper,
+  type AuthenticatedRequest,
+  type HttpAuthenticatorOptions,
+  type HttpRule,
+} from './http/index.js';

@@ -1,0 +1,445 @@
+// The HTTP Access Authentication server task (MS-AUTHSO 5.3.8, 5.4.5 steps 1–12) as a library:
+// one decision per request, applied by thin adapters for Node's http/https servers, Express
+// and Fastify.
+//
+//   1–3  the resource from the request target; anonymous resources pass
+//   4–6  the Authorization header; a scheme not configured for the resource is re-challenged
+//   7    Negotiate (RFC 4559, MS-SPNG), NTLM (MS-NLMP over HTTP), Basic (RFC 7617, TLS only)
+//   8    a mechanism error → step 12
+//   9    more legs needed → 401 with the next token
+//   10–11 the access check of the LogonToken against the rule's security descriptor → 200 / 403
+//   12   401 re-challenging with every mechanism the resource accepts
+//
+// Anything unexpected is a 500 with no detail (the audit log has it) and the server carries on.
+
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { KdcAddress } from '../kerberos/client/transport.js';
+import { KerberosAcceptor } from '../kerberos/gss/index.js';
+import { NtlmAcceptor } from '../ntlm/index.js';
+import { SEC_E, SecurityError, type DomainAuthority, type LogonToken, type SecurityContext } from '../security/types.js';
+import { NegotiateAcceptor } from '../spnego/index.js';
+import { HttpAuthError, decodeToken68, formatChallenge, parseAuthorization, type Credentials } from './authorization.js';
+import { parseBasic, validateBasic } from './basic.js';
+import type { CertificateMapper } from './certificate.js';
+import { ConnectionStates } from './connection-state.js';
+import { accessAllowed, compileRules, ruleFor, type CompiledRule, type HttpMechanism, type HttpRule } from './rules.js';
+
+export interface ServerNames {
+  /** 'WEB' (MsvAvNbComputerName). */
+  netbiosComputerName: string;
+  /** 'web.example.test' (MsvAvDnsComputerName; also the default SPN host). */
+  dnsComputerName: string;
+  /** 'EXAMPLE'. */
+  netbiosDomainName: string;
+  /** 'example.test'. */
+  dnsDomainName: string;
+}
+
+export interface HttpAuthenticatorOptions {
+  /** Who validates NTLM responses and PAC KDC signatures: the DC's DirectoryAuthority, or a member's Netlogon one. */
+  authority: DomainAuthority;
+  /** Service keys for HTTP/<name> (MIT keytab bytes or a path, read once). Needed for Negotiate/Kerberos and Basic. */
+  keytab?: Buffer | string;
+  /** Accept only tickets for this SPN; Basic asks for tickets to it. Default 'HTTP/<dnsComputerName>'. */
+  servicePrincipal?: string;
+  /** This server's and its domain's names (NTLM target info). */
+  names: ServerNames;
+  /** For Basic: the realm and a KDC of it. */
+  realm?: string;
+  kdc?: KdcAddress;
+  /** The domain SID for domain-relative SDDL aliases (DA, DU...); default: the caller's own domain. */
+  domainSid?: string;
+  rules?: HttpRule[];
+  /** Mechanisms offered; default every one the options make possible (Negotiate, NTLM, Basic). */
+  mechanisms?: HttpMechanism[];
+  /** RFC 7617 4: Basic sends the password in the clear; default false = only over TLS. */
+  basicOverHttp?: boolean;
+  /** The Basic realm= parameter (RFC 7617 2); default the DNS domain name. */
+  basicRealm?: string;
+  /**
+   * TLS client certificates ('Certificate'): maps a certificate the TLS layer verified
+   * (https server with requestCert and ca) to an account, e.g. DirectoryCertificateMapper.
+   */
+  certificates?: CertificateMapper;
+  /** One JSON audit line per success or failure (never a secret). */
+  logger?: (line: string) => void;
+  /** Bound on connections with a handshake in progress (default 10000). */
+  maxPendingHandshakes?: number;
+  /** A handshake not finished in this time restarts (default 60 s). */
+  handshakeTimeoutMs?: number;
+  /** Match rule paths case-sensitively (default false: Express and IIS route case-insensitively). */
+  caseSensitivePaths?: boolean;
+}
+
+/** What a successful request carries on: `req.authso`. */
+export interface AuthsoRequestInfo {
+  token?: LogonToken;
+  mechanism?: HttpMechanism;
+  /** The client's name as the mechanism gives it ('alice@EXAMPLE.TEST', 'EXAMPLE\\alice'). */
+  user?: string;
+  anonymous: boolean;
+}
+
+export type AuthenticatedRequest = IncomingMessage & { authso?: AuthsoRequestInfo };
+
+/** The outcome for one request: continue (with headers to add), or answer with this status. */
+export interface Decision {
+  status: 200 | 400 | 401 | 403 | 500 | 503;
+  /** Header name → value(s), e.g. WWW-Authenticate. */
+  headers: Record<string, string | string[]>;
+  info?: AuthsoRequestInfo;
+}
+
+export interface HttpAuthenticator {
+  /** The decision alone (for other frameworks). */
+  authenticate(req: IncomingMessage): Promise<Decision>;
+  /**
+   * Node http/https: resolves true when the request may proceed (req.authso set, `next` called
+   * if given), false when the response has been sent.
+   */
+  handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<boolean>;
+  /** Express: app.use(auth.expressMiddleware). */
+  expressMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
+  /** Fastify: app.addHook('onRequest', auth.fastifyHook). */
+  fastifyHook(request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<void>;
+  /** Connections with a handshake in progress. */
+  readonly pendingHandshakes: number;
+}
+
+export interface FastifyLikeRequest {
+  raw: IncomingMessage;
+  authso?: AuthsoRequestInfo;
+}
+export interface FastifyLikeReply {
+  code(status: number): FastifyLikeReply;
+  header(name: string, value: string | string[]): FastifyLikeReply;
+  send(body?: string): unknown;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function isTls(req: IncomingMessage): boolean {
+  return (req.socket as Partial<TLSSocket>).encrypted === true;
+}
+
+/** Step 1: the resource from the request target (RFC 7230 5.3), decoded and normalised. */
+export function resourcePath(target: string | undefined, caseSensitive = false): string {
+  const t = target ?? '/';
+  if (t === '*') return '*';
+  let url: URL;
+  try {
+    // Origin form is the usual; absolute form (proxies) is accepted too. Prefixing keeps
+    // '//x/y' a path rather than a scheme-relative URL.
+    url = t.startsWith('/') ? new URL(`http://h${t}`) : new URL(t);
+  } catch {
+    throw new HttpAuthError(400, 'bad request target');
+  }
+  let p: string;
+  try {
+    p = decodeURIComponent(url.pathname);
+  } catch {
+    throw new HttpAuthError(400, 'bad percent-encoding in the request target');
+  }
+  if (p.includes('\0')) throw new HttpAuthError(400, 'NUL in the request target');
+  // Decoding may expose new dot segments ('%2e%2e' is handled by URL, '%2f..' is not).
+  const out: string[] = [];
+  for (const seg of p.split(/[/\\]+/)) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  const norm = `/${out.join('/')}${p.endsWith('/') && out.length > 0 ? '/' : ''}`;
+  return caseSensitive ? norm : norm.toLowerCase();
+}
+
+function isNtlmNegotiate(b: Buffer): boolean {
+  return b.length >= 12 && b.subarray(0, 8).toString('latin1') === 'NTLMSSP\0' && b.readUInt32LE(8) === 1;
+}
+
+interface AuditFields {
+  result: 'success' | 'failure' | 'denied' | 'error';
+  mechanism?: string;
+  user?: string;
+  resource: string;
+  method?: string;
+  remote?: string;
+  status: number;
+  reason?: string;
+}
+
+export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthenticator {
+  const keytab = typeof o.keytab === 'string' ? readFileSync(o.keytab) : o.keytab;
+  const spn = o.servicePrincipal ?? `HTTP/${o.names.dnsComputerName}`;
+  const possible: HttpMechanism[] = ['Negotiate', 'NTLM'];
+  if (keytab && o.kdc && o.realm) possible.push('Basic');
+  if (o.certificates) possible.push('Certificate');
+  const mechanisms = o.mechanisms ?? possible;
+  for (const m of mechanisms) {
+    if (m === 'Digest') throw new TypeError(`HTTP mechanism ${m} is not implemented yet`);
+    if (m === 'Certificate' && !o.certificates) throw new TypeError('Certificate needs a certificate mapper (options.certificates)');
+    if (m === 'Basic' && !(keytab && o.kdc && o.realm)) throw new TypeError('Basic needs keytab, kdc and realm (it is validated by a Kerberos AS exchange)');
+  }
+  const rules = compileRules(o.rules, mechanisms, o.caseSensitivePaths === true);
+  const states = new ConnectionStates(o.maxPendingHandshakes ?? 10_000, o.handshakeTimeoutMs ?? 60_000);
+  const basicRealm = o.basicRealm ?? o.names.dnsDomainName;
+  const log = o.logger ?? (() => {});
+
+  const newNtlm = (): SecurityContext =>
+    new NtlmAcceptor({
+      authority: o.authority,
+      netbiosComputerName: o.names.netbiosComputerName,
+      netbiosDomainName: o.names.netbiosDomainName,
+      dnsComputerName: o.names.dnsComputerName,
+      dnsDomainName: o.names.dnsDomainName,
+    });
+  const newKerberos = keytab ? (): SecurityContext => new KerberosAcceptor({ keytab, servicePrincipal: spn, authority: o.authority }) : undefined;
+  const newNegotiate = (): SecurityContext =>
+    new NegotiateAcceptor({ kerberos: newKerberos, ntlm: mechanisms.includes('NTLM') || !newKerberos ? newNtlm : undefined });
+
+  function audit(f: AuditFields): void {
+    try {
+      log(JSON.stringify({ time: new Date().toISOString(), event: 'http-auth', ...f }));
+    } catch {
+      // A failing logger must not fail the request.
+    }
+  }
+
+  /** The mechanisms this resource accepts on this connection (Basic only over TLS, RFC 7617 4). */
+  function allowed(rule: CompiledRule, req: IncomingMessage): HttpMechanism[] {
+    return (rule.mechanisms ?? mechanisms).filter((m) => mechanisms.includes(m) && (m !== 'Basic' || o.basicOverHttp || isTls(req)));
+  }
+
+  /** Step 12: one WWW-Authenticate header per mechanism (RFC 7235 4.1 allows either form; separate headers suit every client). */
+  function challenge(rule: CompiledRule, req: IncomingMessage, extra: Record<string, string | string[]> = {}): Decision {
+    const h: string[] = [];
+    for (const m of allowed(rule, req)) {
+      if (m === 'Negotiate') h.push('Negotiate');
+      else if (m === 'NTLM') h.push('NTLM');
+      else if (m === 'Basic') h.push(formatChallenge('Basic', { realm: basicRealm, charset: 'UTF-8' }));
+    }
+    // RFC 7235 3.1: a 401 must carry a challenge. With none to offer (a resource only for
+    // client certificates, or Basic-only over plain http) the answer is 403.
+    if (h.length === 0) return { status: 403, headers: extra };
+    return { status: 401, headers: { ...extra, 'WWW-Authenticate': h } };
+  }
+
+  /** Steps 10–11 for an authenticated caller. */
+  function finish(rule: CompiledRule, req: IncomingMessage, resource: string, mechanism: HttpMechanism, token: LogonToken, user: string, headers: Record<string, string>): Decision {
+    const who = user || `${token.domainName}\\${token.userName}`;
+    const base = { mechanism, user: who, resource, method: req.method, remote: req.socket.remoteAddress };
+    if (!accessAllowed(rule, token, o.domainSid)) {
+      audit({ ...base, result: 'denied', status: 403, reason: 'access check' });
+      return { status: 403, headers };
+    }
+    audit({ ...base, result: 'success', status: 200 });
+    return { status: 200, headers, info: { token, mechanism, user: who, anonymous: false } };
+  }
+
+  /** Step 7 and 9 for the connection-bound schemes (Negotiate, NTLM). */
+  async function stepConnection(
+    scheme: 'negotiate' | 'ntlm',
+    cred: Credentials,
+    req: IncomingMessage,
+  ): Promise<{ done: false; output?: Buffer } | { done: true; ctx: SecurityContext; output?: Buffer } | { busy: true }> {
+    const input = decodeToken68(cred.token68);
+    const socket: Socket = req.socket;
+    const pending = states.get(socket);
+    // A first token (GSS InitialContextToken, RFC 2743 3.1; or an NTLM NEGOTIATE_MESSAGE)
+    // starts over, whatever was pending: clients restart after a failure or on a new request.
+    const fresh = input[0] === 0x60 || isNtlmNegotiate(input) || !pending || pending.scheme !== scheme;
+    let ctx: SecurityContext;
+    if (fresh) {
+      states.delete(socket);
+      ctx = scheme === 'ntlm' ? newNtlm() : newNegotiate();
+    } else {
+      ctx = pending.ctx;
+    }
+    let step;
+    try {
+      step = await ctx.step(input);
+    } catch (e) {
+      states.delete(socket);
+      throw e;
+    }
+    if (step.done) {
+      states.delete(socket);
+      return { done: true, ctx, output: step.output };
+    }
+    if (!states.set(socket, { scheme, ctx, created: Date.now() })) return { busy: true };
+    return { done: false, output: step.output };
+  }
+
+  /**
+   * Step 7 for a TLS client certificate: only one the TLS layer verified against the server's
+   * trusted CAs (socket.authorized). Undefined when the connection has none (then step 12).
+   */
+  async function byCertificate(rule: CompiledRule, req: IncomingMessage, resource: string): Promise<Decision | undefined> {
+    const sock = req.socket as Partial<TLSSocket>;
+    if (sock.encrypted !== true || typeof sock.getPeerCertificate !== 'function') return undefined;
+    const cert = sock.getPeerCertificate();
+    if (!cert || !cert.raw) return undefined;
+    const base = { mechanism: 'Certificate', resource, method: req.method, remote: req.socket.remoteAddress };
+    if (sock.authorized !== true) {
+      audit({ ...base, result: 'failure', status: 401, reason: 'certificate not trusted' });
+      return undefined;
+    }
+    try {
+      const token = await (o.certificates as CertificateMapper).mapCertificate(cert.raw);
+      return finish(rule, req, resource, 'Certificate', token, token.upn ?? '', {});
+    } catch (e) {
+      if (e instanceof SecurityError && !isInternal(e)) {
+        audit({ ...base, result: 'failure', status: 401, reason: reasonOf(e) });
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  async function authenticate(req: IncomingMessage): Promise<Decision> {
+    let resource = '';
+    let mech: string | undefined;
+    try {
+      // Steps 1–3.
+      resource = resourcePath(req.url, o.caseSensitivePaths === true);
+      const rule = ruleFor(rules, resource);
+      if (rule.auth === 'anonymous') return { status: 200, headers: {}, info: { anonymous: true } };
+      // Steps 4–5.
+      const cred = parseAuthorization(req.headers.authorization);
+      if (!cred) {
+        if (allowed(rule, req).includes('Certificate')) {
+          const d = await byCertificate(rule, req, resource);
+          if (d) return d;
+        }
+        return challenge(rule, req);
+      }
+      // Step 6: the scheme must be one the resource accepts here.
+      const ok = allowed(rule, req);
+      const byScheme: Record<string, HttpMechanism> = { negotiate: 'Negotiate', ntlm: 'NTLM', basic: 'Basic' };
+      const m = byScheme[cred.schemeLower];
+      mech = m ?? cred.scheme.slice(0, 32);
+      if (!m || !ok.includes(m)) {
+        audit({ result: 'failure', mechanism: mech, resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: 'mechanism not allowed' });
+        return challenge(rule, req);
+      }
+      // Step 7.
+      if (m === 'Basic') {
+        const c = parseBasic(cred.token68);
+        try {
+          const token = await validateBasic(c, {
+            kdc: o.kdc as KdcAddress,
+            realm: o.realm as string,
+            servicePrincipal: spn,
+            keytab: keytab as Buffer,
+            authority: o.authority,
+            netbiosDomainName: o.names.netbiosDomainName,
+            dnsDomainName: o.names.dnsDomainName,
+          });
+          return finish(rule, req, resource, 'Basic', token, `${token.domainName}\\${token.userName}`, {});
+        } catch (e) {
+          if (e instanceof SecurityError && !isInternal(e)) {
+            audit({ result: 'failure', mechanism: 'Basic', user: c.user.slice(0, 256), resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: reasonOf(e) });
+            return challenge(rule, req);
+          }
+          throw e;
+        }
+      }
+      const scheme = m === 'NTLM' ? 'ntlm' : 'negotiate';
+      let r;
+      try {
+        r = await stepConnection(scheme, cred, req);
+      } catch (e) {
+        if (e instanceof SecurityError && !isInternal(e)) {
+          // Step 8 → 12.
+          audit({ result: 'failure', mechanism: m, resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: reasonOf(e) });
+          return challenge(rule, req);
+        }
+        throw e;
+      }
+      if ('busy' in r) return { status: 503, headers: { 'Retry-After': '5' } };
+      if (!r.done) {
+        // Step 9: the next leg (NTLM CHALLENGE_MESSAGE, SPNEGO NegTokenResp).
+        return { status: 401, headers: { 'WWW-Authenticate': formatChallenge(m, r.output ?? Buffer.alloc(0)) } };
+      }
+      const token = r.ctx.peer;
+      if (!token) throw new Error('context established without a logon token');
+      // RFC 4559 5: the final token (AP-REP for mutual authentication) rides on the response.
+      const headers: Record<string, string> = r.output && r.output.length > 0 ? { 'WWW-Authenticate': formatChallenge(m, r.output) } : {};
+      return finish(rule, req, resource, m, token, r.ctx.peerName ?? '', headers);
+    } catch (e) {
+      if (e instanceof HttpAuthError) {
+        audit({ result: 'failure', mechanism: mech, resource, method: req.method, remote: req.socket.remoteAddress, status: e.status, reason: e.message });
+        if (e.status === 401) return challenge(ruleFor(rules, resource || '/'), req);
+        return { status: 400, headers: {} };
+      }
+      // Only the SSPI code or the error's class goes to the audit log: a message could quote data.
+      const reason = e instanceof SecurityError ? reasonOf(e) : e instanceof Error ? e.name : 'error';
+      const unavailable = e instanceof SecurityError && e.code === SEC_E.NO_AUTHENTICATING_AUTHORITY;
+      const status = unavailable ? 503 : 500;
+      audit({ result: 'error', mechanism: mech, resource, method: req.method, remote: req.socket.remoteAddress, status, reason });
+      return unavailable ? { status, headers: { 'Retry-After': '10' } } : { status, headers: {} };
+    }
+  }
+
+  async function handler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<boolean> {
+    const d = await authenticate(req);
+    for (const [k, v] of Object.entries(d.headers)) res.setHeader(k, v);
+    if (d.status === 200) {
+      (req as AuthenticatedRequest).authso = d.info;
+      next?.();
+      return true;
+    }
+    // After a 400 or a 500 the connection's state is not to be trusted: close it.
+    if (d.status === 500 || d.status === 400) res.setHeader('Connection', 'close');
+    res.statusCode = d.status;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(`${d.status} ${STATUS_TEXT[d.status]}\n`);
+    return false;
+  }
+
+  return {
+    authenticate,
+    handler,
+    expressMiddleware(req, res, next) {
+      handler(req, res, next).catch(next);
+    },
+    async fastifyHook(request, reply) {
+      const d = await authenticate(request.raw);
+      for (const [k, v] of Object.entries(d.headers)) reply.header(k, v);
+      if (d.status === 200) {
+        request.authso = d.info;
+        (request.raw as AuthenticatedRequest).authso = d.info;
+        return;
+      }
+      reply.code(d.status).header('Content-Type', 'text/plain; charset=utf-8').send(`${d.status} ${STATUS_TEXT[d.status]}\n`);
+    },
+    get pendingHandshakes() {
+      return states.size;
+    },
+  };
+}
+
+/**
+ * A mechanism's SEC_E_INTERNAL_ERROR (a bug) or SEC_E_NO_AUTHENTICATING_AUTHORITY (the DC or
+ * KDC cannot be reached or failed) is not the client's doing: 500 / 503 rather than a 401 that
+ * would tell the user their password is wrong.
+ */
+function isInternal(e: SecurityError): boolean {
+  return e.code === SEC_E.INTERNAL_ERROR || e.code === SEC_E.NO_AUTHENTICATING_AUTHORITY;
+}
+
+/** The audit reason: the SSPI code and NTSTATUS / Kerberos error, never a token or a password. */
+function reasonOf(e: SecurityError): string {
+  const parts = [`0x${(e.code >>> 0).toString(16)}`];
+  if (e.details.ntstatus !== undefined) parts.push(`ntstatus=0x${(e.details.ntstatus >>> 0).toString(16)}`);
+  if (e.details.krbError !== undefined) parts.push(`krb=${e.details.krbError}`);
+  return parts.join(' ');
+}
