@@ -2,7 +2,7 @@
 // client, per-PDU protection, the endpoint mapper, NTLM's RPC binding and a test interface.
 
 export * from './pdu.js';
-export { hasRpcProtection, effectiveLevel, needsPerPdu, protectPdu, unprotectPdu, type RpcPduParts, type RpcProtection, type RpcSecurityContext } from './protection.js';
+export { canProtect, hasRpcProtection, effectiveLevel, needsPerPdu, protectPdu, unprotectPdu, type RpcPduParts, type RpcProtection, type RpcSecurityContext } from './protection.js';
 export {
   RpcServer,
   startRpcServer,

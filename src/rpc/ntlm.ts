@@ -37,6 +37,10 @@ export interface NtlmRpcSessionSecurity {
 /** An NTLM context (NtlmAcceptor / NtlmInitiator) as seen from here. */
 export interface NtlmLikeContext extends SecurityContext {
   readonly sessionSecurityObject?: NtlmRpcSessionSecurity;
+  /** SPNEGO hooks (src/spnego/mechanism.ts, MS-SPNG 3.3.5.1): forwarded so the adapter can be
+   *  the NTLM mechanism inside Negotiate too. */
+  readonly requiresMechListMic?: boolean;
+  resetCryptoState?(direction: 'outbound' | 'inbound'): void;
 }
 
 /** Wraps an NTLM context so the RPC runtime can protect PDUs with it. */
@@ -66,6 +70,12 @@ export class NtlmRpcContext implements SecurityContext, RpcProtection {
   }
   step(input?: Buffer): Promise<Step> {
     return this.inner.step(input);
+  }
+  get requiresMechListMic(): boolean {
+    return this.inner.requiresMechListMic === true;
+  }
+  resetCryptoState(direction: 'outbound' | 'inbound'): void {
+    this.inner.resetCryptoState?.(direction);
   }
   sign(message: Buffer): Buffer {
     return this.inner.sign(message);

@@ -9,6 +9,9 @@
 //    the (plaintext) header and trailer, and an auth value of a size fixed in advance (it is in
 //    auth_length, which is itself signed).
 // So a context that serves RPC also implements RpcProtection; the runtime only ever calls these.
+// Providers: NTLM through the adapter in ./ntlm.ts; KerberosAcceptor / KerberosInitiator
+// themselves (src/kerberos/gss/rpc.ts); Negotiate forwards to the mechanism it chose
+// (rpcProtectionOf in src/spnego/mechanism.ts), so NTLM inside SPNEGO needs the adapter too.
 
 import { SecurityError, SEC_E, type SecurityContext } from '../security/types.js';
 import { AUTHN_LEVEL, HEADER_LENGTH, NCA, RpcError, SEC_TRAILER_LENGTH } from './pdu.js';
@@ -30,7 +33,8 @@ export interface RpcPduParts {
  * per direction, advanced once per protected PDU — that is, per fragment).
  */
 export interface RpcProtection {
-  /** auth_length for a PDU protected at `level` (NTLM: 16; Kerberos AES: 76, RC4: 45; ...). */
+  /** auth_length for a PDU protected at `level` (NTLM: 16; Kerberos AES-SHA1: 28 at PKT_INTEGRITY,
+   *  76 at PKT_PRIVACY; rc4-hmac: 37 / 45 — see src/kerberos/gss/rpc.ts). */
   rpcSignatureLength(level: number): number;
   /** PKT_INTEGRITY: the auth value for parts. */
   rpcSign(parts: RpcPduParts): Buffer;
@@ -53,6 +57,21 @@ export function hasRpcProtection(ctx: SecurityContext): ctx is RpcSecurityContex
     typeof c.rpcSeal === 'function' &&
     typeof c.rpcUnseal === 'function'
   );
+}
+
+/**
+ * Whether an established context can protect PDUs at `level`: it has the methods and answers for
+ * the verifier size. A forwarding context (Negotiate, src/spnego) always has the methods; this
+ * asks the mechanism it chose, so a bind is refused rather than every later call.
+ */
+export function canProtect(ctx: SecurityContext, level: number): boolean {
+  if (!hasRpcProtection(ctx)) return false;
+  try {
+    return ctx.rpcSignatureLength(effectiveLevel(level)) > 0;
+  } catch (e) {
+    if (e instanceof SecurityError) return false;
+    throw e;
+  }
 }
 
 /** MS-RPCE 3.3.1.5.2 (CO): CALL and PKT are raised to PKT_INTEGRITY; others stand. */

@@ -40,7 +40,7 @@ import {
   type Pdu,
   type PduLayoutInfo,
 } from './pdu.js';
-import { effectiveLevel, hasRpcProtection, needsPerPdu, protectPdu, unprotectPdu, type RpcSecurityContext } from './protection.js';
+import { canProtect, effectiveLevel, needsPerPdu, protectPdu, unprotectPdu, type RpcSecurityContext } from './protection.js';
 
 /** C706 12.6.3.4: every implementation must accept fragments of at least 1432 octets. */
 export const MIN_FRAG = 1432;
@@ -470,7 +470,7 @@ class Connection {
       if (!(e instanceof SecurityError)) this.server.opts.onError?.(e);
       return refuse(REJECT.reason_not_specified, 'authentication failed');
     }
-    if (st.done && needsPerPdu(level) && !hasRpcProtection(st.ctx)) {
+    if (st.done && needsPerPdu(level) && !canProtect(st.ctx, level)) {
       st.failed = true;
       return refuse(REJECT.reason_not_specified, 'provider cannot protect PDUs');
     }
@@ -492,7 +492,7 @@ class Connection {
       st.done = r.done;
       // auth3 cannot carry an answer: a provider that needs one failed.
       if (!r.done || (r.output && r.output.length > 0)) st.failed = true;
-      if (st.done && needsPerPdu(st.level) && !hasRpcProtection(st.ctx)) st.failed = true;
+      if (st.done && needsPerPdu(st.level) && !canProtect(st.ctx, st.level)) st.failed = true;
     } catch (e) {
       // Windows reports this on the next call as access denied (MS-RPCE 3.3.1.5.2.1).
       st.failed = true;

@@ -37,10 +37,12 @@ import {
   requireEstablished,
   signMechList,
   stepMechanism,
+  rpcProtectionOf,
   verifyMechList,
   type MechanismFactories,
   type NegotiableMechanism,
 } from './mechanism.js';
+import type { RpcPduParts, RpcProtection } from '../rpc/protection.js';
 
 export interface NegotiateAcceptorOptions extends MechanismFactories {
   /**
@@ -65,7 +67,7 @@ interface Chosen {
   mechDone: boolean;
 }
 
-export class NegotiateAcceptor implements SecurityContext {
+export class NegotiateAcceptor implements SecurityContext, RpcProtection {
   readonly mechanism = 'Negotiate' as const;
   readonly role = 'acceptor' as const;
 
@@ -124,6 +126,23 @@ export class NegotiateAcceptor implements SecurityContext {
   }
   unseal(token: Buffer): Buffer {
     return requireEstablished(this.chosen?.ctx, this.done).unseal(token);
+  }
+
+  // DCE/RPC per-PDU protection: the chosen mechanism's own (see rpcProtectionOf).
+  rpcSignatureLength(level: number): number {
+    return rpcProtectionOf(this.chosen?.ctx, this.done).rpcSignatureLength(level);
+  }
+  rpcSign(parts: RpcPduParts): Buffer {
+    return rpcProtectionOf(this.chosen?.ctx, this.done).rpcSign(parts);
+  }
+  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
+    rpcProtectionOf(this.chosen?.ctx, this.done).rpcVerify(parts, signature);
+  }
+  rpcSeal(parts: RpcPduParts): Buffer {
+    return rpcProtectionOf(this.chosen?.ctx, this.done).rpcSeal(parts);
+  }
+  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
+    rpcProtectionOf(this.chosen?.ctx, this.done).rpcUnseal(parts, signature);
   }
 
   async step(input?: Buffer): Promise<Step> {

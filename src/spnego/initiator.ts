@@ -33,10 +33,12 @@ import {
   requireEstablished,
   signMechList,
   stepMechanism,
+  rpcProtectionOf,
   verifyMechList,
   type MechanismFactories,
   type NegotiableMechanism,
 } from './mechanism.js';
+import type { RpcPduParts, RpcProtection } from '../rpc/protection.js';
 
 export interface NegotiateInitiatorOptions extends MechanismFactories {
   /**
@@ -54,7 +56,7 @@ interface Current {
   mechDone: boolean;
 }
 
-export class NegotiateInitiator implements SecurityContext {
+export class NegotiateInitiator implements SecurityContext, RpcProtection {
   readonly mechanism = 'Negotiate' as const;
   readonly role = 'initiator' as const;
 
@@ -107,6 +109,23 @@ export class NegotiateInitiator implements SecurityContext {
   }
   unseal(token: Buffer): Buffer {
     return requireEstablished(this.current?.ctx, this.done).unseal(token);
+  }
+
+  // DCE/RPC per-PDU protection: the chosen mechanism's own (see rpcProtectionOf).
+  rpcSignatureLength(level: number): number {
+    return rpcProtectionOf(this.current?.ctx, this.done).rpcSignatureLength(level);
+  }
+  rpcSign(parts: RpcPduParts): Buffer {
+    return rpcProtectionOf(this.current?.ctx, this.done).rpcSign(parts);
+  }
+  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
+    rpcProtectionOf(this.current?.ctx, this.done).rpcVerify(parts, signature);
+  }
+  rpcSeal(parts: RpcPduParts): Buffer {
+    return rpcProtectionOf(this.current?.ctx, this.done).rpcSeal(parts);
+  }
+  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
+    rpcProtectionOf(this.current?.ctx, this.done).rpcUnseal(parts, signature);
   }
 
   async step(input?: Buffer): Promise<Step> {

@@ -4,6 +4,7 @@
 // the SecurityContext interface plus these optional, duck-typed hooks.
 
 import { NO_FLAGS, SEC_E, SecurityError, type ContextFlags, type SecurityContext, type Step } from '../security/types.js';
+import type { RpcProtection } from '../rpc/protection.js';
 import { OID, encodeNegTokenResp, NegState } from './messages.js';
 
 /** The mechanisms Negotiate can select. */
@@ -151,6 +152,27 @@ export function effectiveMic(mic: Buffer | undefined, mechToken: Buffer | undefi
 export function requireEstablished(ctx: SecurityContext | undefined, done: boolean): SecurityContext {
   if (!ctx || !done) throw new SecurityError(SEC_E.INVALID_HANDLE, 'the Negotiate context is not established');
   return ctx;
+}
+
+/**
+ * The DCE/RPC per-PDU protection of the chosen mechanism (src/rpc/protection.ts, MS-RPCE
+ * 3.3.1.5.2.2): Negotiate adds nothing of its own there — RPC verifiers are the mechanism's
+ * tokens (MS-SPNG 3.3.5.1 only governs the mechListMIC) — so it forwards to whichever mechanism
+ * was chosen, found by duck typing like the hooks above. A mechanism without it (e.g. a bare
+ * NtlmAcceptor rather than src/rpc/ntlm.ts's adapter) refuses.
+ */
+export function rpcProtectionOf(ctx: SecurityContext | undefined, done: boolean): RpcProtection {
+  const c = requireEstablished(ctx, done) as SecurityContext & Partial<RpcProtection>;
+  if (
+    typeof c.rpcSignatureLength !== 'function' ||
+    typeof c.rpcSign !== 'function' ||
+    typeof c.rpcVerify !== 'function' ||
+    typeof c.rpcSeal !== 'function' ||
+    typeof c.rpcUnseal !== 'function'
+  ) {
+    throw new SecurityError(SEC_E.UNSUPPORTED_FUNCTION, 'the negotiated mechanism cannot protect RPC PDUs');
+  }
+  return c as RpcProtection;
 }
 
 export function flagsOf(ctx: SecurityContext | undefined, done: boolean): ContextFlags {

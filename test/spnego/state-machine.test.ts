@@ -379,3 +379,29 @@ test('protocol violations are INVALID_TOKEN', async () => {
   assert.throws(() => new NegotiateAcceptor({}), TypeError);
   assert.throws(() => new NegotiateInitiator({}), TypeError);
 });
+
+test('DCE/RPC protection is forwarded to the chosen mechanism; refused before completion or when it has none', async () => {
+  const { initiator, acceptor, made } = pair({ akrb: null, ikrb: null });
+  const parts = { pdu: Buffer.alloc(40, 1), stubStart: 24, bodyEnd: 32, headerSigning: true };
+  assert.throws(() => acceptor.rpcSignatureLength(5), (e: SecurityError) => e.code === SEC_E.INVALID_HANDLE);
+  assert.throws(() => initiator.rpcSign(parts), (e: SecurityError) => e.code === SEC_E.INVALID_HANDLE);
+  await handshake(initiator, acceptor);
+  // FakeMech has no RpcProtection: mechanism-blind forwarding finds none.
+  assert.throws(() => acceptor.rpcSeal(parts), (e: SecurityError) => e.code === SEC_E.UNSUPPORTED_FUNCTION);
+  // Given one, the calls reach it unchanged.
+  const calls: string[] = [];
+  const mech = made.acceptor[0] as unknown as Record<string, unknown>;
+  Object.assign(mech, {
+    rpcSignatureLength: (level: number) => (calls.push(`len ${level}`), 16),
+    rpcSign: () => (calls.push('sign'), Buffer.alloc(16)),
+    rpcVerify: () => void calls.push('verify'),
+    rpcSeal: () => (calls.push('seal'), Buffer.alloc(16)),
+    rpcUnseal: () => void calls.push('unseal'),
+  });
+  assert.equal(acceptor.rpcSignatureLength(6), 16);
+  acceptor.rpcSign(parts);
+  acceptor.rpcVerify(parts, Buffer.alloc(16));
+  acceptor.rpcSeal(parts);
+  acceptor.rpcUnseal(parts, Buffer.alloc(16));
+  assert.deepEqual(calls, ['len 6', 'sign', 'verify', 'seal', 'unseal']);
+});

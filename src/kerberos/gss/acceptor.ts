@@ -81,6 +81,8 @@ import { channelBindingsHash, decodeGssChecksum, GSS_CHECKSUM_TYPE, GSS_FLAG, ty
 import { apError, guard, tokenError } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token, KRB5_MECH_OID, TOK_ID, type KerberosMechOid } from './token.js';
 import { MessageProtection, type Unwrapped, type WrapOptions } from './wrap.js';
+import type { RpcPduParts, RpcProtection } from '../../rpc/protection.js';
+import { kerberosRpcSeal, kerberosRpcSign, kerberosRpcSignatureLength, kerberosRpcUnseal, kerberosRpcVerify } from './rpc.js';
 
 /** One service key: what a keytab entry holds. */
 export interface ServiceKey {
@@ -172,7 +174,7 @@ function tokenFlags(gssFlags: number, mutual: boolean, delegated: boolean): Cont
   };
 }
 
-export class KerberosAcceptor implements SecurityContext {
+export class KerberosAcceptor implements SecurityContext, RpcProtection {
   readonly mechanism = 'Kerberos' as const;
   readonly role = 'acceptor' as const;
 
@@ -402,7 +404,10 @@ export class KerberosAcceptor implements SecurityContext {
       const seq = randomSeq();
       ourSeq = BigInt(seq);
       const rc4Context = initiatorKey.etype === ETYPE.RC4_HMAC;
-      if (!rc4Context && this.o.acceptorSubkey !== false) {
+      // An rc4-hmac DCE-style (MS-KILE 3.4.5.1) initiator that sent no subkey of its own still
+      // gets a fresh one: impacket, for one, takes its context key from the AP-REP's subkey and
+      // cannot proceed without it. With a subkey, Windows' echo below applies as before.
+      if ((!rc4Context || (dce && !auth.subkey)) && this.o.acceptorSubkey !== false) {
         acceptorKey = { etype: initiatorKey.etype, value: enctypeProfile(initiatorKey.etype).randomKey() };
       }
       // RFC 4757 contexts: Windows echoes the initiator's subkey (so both sides use one key);
@@ -715,5 +720,23 @@ export class KerberosAcceptor implements SecurityContext {
   /** GSS_Unwrap: the message and whether it was encrypted. */
   unwrap(token: Buffer): Unwrapped {
     return this.ready().unwrap(token);
+  }
+
+  // ---- DCE/RPC per-PDU protection (MS-RPCE 3.3.1.5.2.2, MS-KILE 3.4.5.4.1; see ./rpc.ts) --------
+
+  rpcSignatureLength(level: number): number {
+    return kerberosRpcSignatureLength(this.ready(), level);
+  }
+  rpcSign(parts: RpcPduParts): Buffer {
+    return kerberosRpcSign(this.ready(), parts);
+  }
+  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
+    kerberosRpcVerify(this.ready(), parts, signature);
+  }
+  rpcSeal(parts: RpcPduParts): Buffer {
+    return kerberosRpcSeal(this.ready(), parts);
+  }
+  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
+    kerberosRpcUnseal(this.ready(), parts, signature);
   }
 }

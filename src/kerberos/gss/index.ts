@@ -7,10 +7,13 @@ export {
   CFX_FLAG,
   rotateLeft,
   rotateRight,
+  DCE_EC,
+  type DceIovMessage,
   type ProtectionOptions,
   type WrapOptions,
   type Unwrapped,
 } from './wrap.js';
+export { kerberosRpcSeal, kerberosRpcSign, kerberosRpcSignatureLength, kerberosRpcUnseal, kerberosRpcVerify } from './rpc.js';
 export {
   GSS_CHECKSUM_TYPE,
   GSS_FLAG,

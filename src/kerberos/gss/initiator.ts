@@ -46,6 +46,8 @@ import { channelBindingsHash, encodeGssChecksum, GSS_CHECKSUM_TYPE, GSS_FLAG, ty
 import { apError, apErrorCode, guard, tokenError } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token, KRB5_MECH_OID, TOK_ID, type KerberosMechOid } from './token.js';
 import { MessageProtection, type Unwrapped, type WrapOptions } from './wrap.js';
+import type { RpcPduParts, RpcProtection } from '../../rpc/protection.js';
+import { kerberosRpcSeal, kerberosRpcSign, kerberosRpcSignatureLength, kerberosRpcUnseal, kerberosRpcVerify } from './rpc.js';
 
 export interface KerberosInitiatorOptions {
   /**
@@ -105,7 +107,7 @@ function kdcFailure(e: unknown, what: string): SecurityError {
   return new SecurityError(SEC_E.LOGON_DENIED, `${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-export class KerberosInitiator implements SecurityContext {
+export class KerberosInitiator implements SecurityContext, RpcProtection {
   readonly mechanism = 'Kerberos' as const;
   readonly role = 'initiator' as const;
 
@@ -437,5 +439,23 @@ export class KerberosInitiator implements SecurityContext {
   }
   unwrap(token: Buffer): Unwrapped {
     return this.ready().unwrap(token);
+  }
+
+  // ---- DCE/RPC per-PDU protection (MS-RPCE 3.3.1.5.2.2, MS-KILE 3.4.5.4.1; see ./rpc.ts) --------
+
+  rpcSignatureLength(level: number): number {
+    return kerberosRpcSignatureLength(this.ready(), level);
+  }
+  rpcSign(parts: RpcPduParts): Buffer {
+    return kerberosRpcSign(this.ready(), parts);
+  }
+  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
+    kerberosRpcVerify(this.ready(), parts, signature);
+  }
+  rpcSeal(parts: RpcPduParts): Buffer {
+    return kerberosRpcSeal(this.ready(), parts);
+  }
+  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
+    kerberosRpcUnseal(this.ready(), parts, signature);
   }
 }

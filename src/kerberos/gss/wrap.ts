@@ -15,6 +15,12 @@
 //   MIC  : [framing] 01 01 | 11 00 | FF FF FF FF | SND_SEQ (8, RC4-encrypted) | SGN_CKSUM (8)
 //   Wrap : [framing] 02 01 | 11 00 | 10 00 or FF FF | FF FF | SND_SEQ | SGN_CKSUM | confounder (8) | data+pad
 //
+// DCE/RPC (MS-KILE 3.4.5.4.1, used by ./rpc.ts): dceMic / dceWrap / dceUnwrap protect one PDU with
+// IOV-style buffers — the stub encrypted in place, the header and sec_trailer sign-only (./iov.ts)
+// when header signing is on; Wrap tokens carry EC 16 and RRC 16 + HMAC length and the ciphertext
+// is rotated by RRC + EC (Windows' DCE rotation, which MIT and impacket follow); RFC 4757 tokens
+// have no padding and are framed. The ordinary wrap() keeps rotating by RRC alone.
+//
 // Sequence numbers: each side starts from the initial number it sent in the AP exchange
 // (authenticator for the initiator, AP-REP for the acceptor, RFC 4121 4.2.3) and the receiver
 // insists on the next expected one when replay or sequence detection was negotiated.
@@ -26,6 +32,7 @@ import { rc4 } from '../../crypto/rc4.js';
 import { CKSUMTYPE, ETYPE, KrbCryptoError, type Key } from '../../crypto/types.js';
 import { SEC_E, SecurityError } from '../../security/types.js';
 import { tokenError } from './errors.js';
+import { decryptIov, encryptIov, iovSupported } from './iov.js';
 import { decodeGssFraming, encodeGssFraming, KRB5_MECH_OID, TOK_ID, type KerberosMechOid } from './token.js';
 
 /** RFC 4121 2: key usage numbers of per-message tokens. */
@@ -44,6 +51,9 @@ export const CFX_FLAG = {
 } as const;
 
 const CFX_HEADER = 16;
+/** RFC 4757 7.2 / 7.3 token bodies without framing: MIC 24, Wrap (DCE, no data) 32. */
+const RC4_MIC_BODY = 24;
+const RC4_WRAP_BODY = 32;
 const MASK64 = (1n << 64n) - 1n;
 
 function altered(what: string): SecurityError {
@@ -90,6 +100,25 @@ export interface WrapOptions {
   /** RFC 4121 4.2.4 Extra Count (filler octets) for confidential Wrap tokens (default 0). */
   ec?: number;
 }
+
+/**
+ * One DCE/RPC PDU as GSS_WrapEx / GSS_GetMIC see it with IOV buffers (MS-KILE 3.4.5.4.1,
+ * MS-RPCE 3.3.1.5.2.2): `data` is the stub and its padding; `before` / `after` are the PDU header
+ * and the sec_trailer, integrity-protected only when header signing was negotiated (empty
+ * otherwise).
+ */
+export interface DceIovMessage {
+  before: Buffer;
+  data: Buffer;
+  after: Buffer;
+}
+
+/**
+ * RFC 4121 4.2.4 Extra Count we write in DCE-style sealed tokens. Windows announces a 76-octet
+ * verifier for AES at PKT_PRIVACY (16 header + 16 filler + 16 confounder + 16 header copy + 12
+ * HMAC), i.e. EC 16; receivers read EC from the token, so any value would be understood.
+ */
+export const DCE_EC = 16;
 
 export interface Unwrapped {
   message: Buffer;
@@ -150,6 +179,109 @@ export class MessageProtection {
       if (!Buffer.isBuffer(token)) throw tokenError('token must be a buffer');
       return this.rc4 ? this.rc4Unwrap(token) : this.cfxUnwrap(token);
     });
+  }
+
+  // ---- DCE RPC (MS-KILE 3.4.5.4.1) -------------------------------------------------------
+
+  /** The size of dceMic's token: RFC 4121 header + checksum, or a framed RFC 4757 MIC (37). */
+  dceMicLength(): number {
+    if (this.rc4) return encodeGssFraming(Buffer.alloc(RC4_MIC_BODY), this.o.mech ?? KRB5_MECH_OID).length;
+    return CFX_HEADER + checksumProfile(checksumTypeForEnctype(this.key.etype)).size;
+  }
+
+  /**
+   * The size of dceWrap's token: RFC 4121 header + confounder + EC + encrypted header copy +
+   * HMAC (76 for AES-SHA1), or a framed RFC 4757 Wrap token without padding (45).
+   */
+  dceWrapLength(): number {
+    if (this.rc4) return encodeGssFraming(Buffer.alloc(RC4_WRAP_BODY), this.o.mech ?? KRB5_MECH_OID).length;
+    return CFX_HEADER + 16 + DCE_EC + CFX_HEADER + checksumProfile(checksumTypeForEnctype(this.key.etype)).size;
+  }
+
+  /**
+   * GSS_GetMIC over an RPC PDU region. RFC 4757 tokens are framed here even in DCE style: the
+   * 37-octet verifier is what Windows and impacket put in the auth value.
+   */
+  dceMic(message: Buffer): Buffer {
+    return protect(() => (this.rc4 ? this.rc4Mic(message, true) : this.cfxMic(message)));
+  }
+
+  dceVerifyMic(message: Buffer, token: Buffer): void {
+    this.verifyMic(message, token);
+  }
+
+  /**
+   * GSS_WrapEx with conf_req_flag in DCE style: `data` is encrypted in place (same length), the
+   * returned token carries the rest. RFC 4121: RRC = 16 + HMAC length (28 for AES-SHA1, what
+   * Windows sends, so that the whole trailer sits in the token) and — Windows' DCE quirk that
+   * impacket and MIT follow — the ciphertext is rotated by RRC + EC, not RRC.
+   */
+  dceWrap(m: DceIovMessage): { data: Buffer; token: Buffer } {
+    return protect(() => (this.rc4 ? this.rc4WrapDce(m) : this.cfxWrapDce(m)));
+  }
+
+  /** The inverse of dceWrap; returns the decrypted data (same length as m.data). */
+  dceUnwrap(m: DceIovMessage, token: Buffer): Buffer {
+    return protect(() => (this.rc4 ? this.rc4UnwrapDce(m, token) : this.cfxUnwrapDce(m, token)));
+  }
+
+  private cfxWrapDce(m: DceIovMessage): { data: Buffer; token: Buffer } {
+    const key = this.key;
+    const signOnly = m.before.length > 0 || m.after.length > 0;
+    if (signOnly && !iovSupported(key)) throw new SecurityError(SEC_E.UNSUPPORTED_FUNCTION, 'header signing is not supported with this enctype');
+    const seq = this.nextSend();
+    const flags = this.sendFlags() | CFX_FLAG.SEALED;
+    const ec = DCE_EC;
+    const rrc = CFX_HEADER + checksumProfile(checksumTypeForEnctype(key.etype)).size;
+    const tail = Buffer.concat([Buffer.alloc(ec), this.cfxHeader(TOK_ID.CFX_WRAP, flags, ec, 0, seq)]);
+    const usage = this.usage(true, true);
+    const cipher = signOnly
+      ? encryptIov(key, usage, { before: m.before, data: m.data, after: m.after, tail })
+      : enctypeProfile(key.etype).encrypt(key.value, usage, Buffer.concat([m.data, tail]));
+    const rotated = rotateRight(cipher, rrc + ec);
+    const split = rotated.length - m.data.length;
+    return {
+      data: Buffer.from(rotated.subarray(split)),
+      token: Buffer.concat([this.cfxHeader(TOK_ID.CFX_WRAP, flags, ec, rrc, seq), rotated.subarray(0, split)]),
+    };
+  }
+
+  private cfxUnwrapDce(m: DceIovMessage, token: Buffer): Buffer {
+    if (token.length < CFX_HEADER) throw tokenError('Wrap token too short');
+    if (token.readUInt16BE(0) !== TOK_ID.CFX_WRAP) throw tokenError('not an RFC 4121 Wrap token');
+    if (token[3] !== 0xff) throw tokenError('Wrap token filler is not FF');
+    const flags = token[2];
+    if ((flags & CFX_FLAG.SEALED) === 0) throw altered('DCE Wrap token is not sealed');
+    const key = this.receiveKey(flags);
+    const ec = token.readUInt16BE(4);
+    const rrc = token.readUInt16BE(6);
+    const seq = token.readBigUInt64BE(8);
+    const signOnly = m.before.length > 0 || m.after.length > 0;
+    if (signOnly && !iovSupported(key)) throw new SecurityError(SEC_E.UNSUPPORTED_FUNCTION, 'header signing is not supported with this enctype');
+    const usage = this.usage(false, true);
+    const rotated = Buffer.concat([token.subarray(CFX_HEADER), m.data]);
+    // Windows (and impacket) rotate by RRC + EC; a peer following RFC 4121 to the letter
+    // rotates by RRC. The AEAD check tells which, so both are tried (no state changes before).
+    const tryRotation = (r: number): Buffer | undefined => {
+      const cipher = rotateLeft(rotated, r);
+      try {
+        return signOnly
+          ? decryptIov(key, usage, cipher, m.before, m.after, m.data.length)
+          : enctypeProfile(key.etype).decrypt(key.value, usage, cipher);
+      } catch (e) {
+        if (e instanceof KrbCryptoError) return undefined;
+        throw e;
+      }
+    };
+    const plain = tryRotation(rrc + ec) ?? (ec !== 0 ? tryRotation(rrc) : undefined);
+    if (!plain) throw altered('Wrap token does not decrypt (integrity check failed)');
+    if (plain.length !== m.data.length + ec + CFX_HEADER) throw altered('DCE Wrap token lengths do not add up');
+    const copy = plain.subarray(plain.length - CFX_HEADER);
+    const expect = Buffer.from(token.subarray(0, CFX_HEADER));
+    expect.writeUInt16BE(0, 6);
+    if (!copy.equals(expect)) throw altered('Wrap token header does not match its encrypted copy');
+    this.acceptSeq(seq);
+    return Buffer.from(plain.subarray(0, m.data.length));
   }
 
   // ---- sequence numbers --------------------------------------------------------------
@@ -328,13 +460,14 @@ export class MessageProtection {
     return checksumProfile(CKSUMTYPE.HMAC_MD5).make(key.value, t, data).subarray(0, 8);
   }
 
-  private rc4Mic(message: Buffer): Buffer {
+  private rc4Mic(message: Buffer, framed = false): Buffer {
     const key = this.key;
     const header = Buffer.from([0x01, 0x01, 0x11, 0x00, 0xff, 0xff, 0xff, 0xff]);
     // RFC 4757 7.2: T = 15 for MIC tokens.
     const cksum = this.rc4Cksum(key, 15, Buffer.concat([header, message]));
     const seq = rc4(this.rc4SeqKey(key, cksum), this.rc4SeqPlain(this.nextSend(), this.o.isAcceptor));
-    return this.frame(Buffer.concat([header, seq, cksum]));
+    const body = Buffer.concat([header, seq, cksum]);
+    return framed ? encodeGssFraming(body, this.o.mech ?? KRB5_MECH_OID) : this.frame(body);
   }
 
   private rc4VerifyMic(message: Buffer, token: Buffer): void {
@@ -379,6 +512,40 @@ export class MessageProtection {
     const s = Buffer.alloc(4);
     s.writeUInt32BE(Number(seq & 0xffffffffn));
     return hmacMd5(hmacMd5(klocal, le32(0)), s);
+  }
+
+  /**
+   * RFC 4757 7.3 in DCE style (MS-KILE 3.4.5.4.1): no padding (the RPC stub is already padded),
+   * the checksum over header | confounder | the buffers in order (sign-only ones included), and
+   * the confounder and data encrypted with one RC4 stream. Framed (45 octets), as Windows sends it.
+   */
+  private rc4WrapDce(m: DceIovMessage): { data: Buffer; token: Buffer } {
+    const key = this.key;
+    const header = Buffer.from([0x02, 0x01, 0x11, 0x00, 0x10, 0x00, 0xff, 0xff]);
+    const confounder = random(8);
+    const seqNo = this.nextSend();
+    const cksum = this.rc4Cksum(key, 13, Buffer.concat([header, confounder, m.before, m.data, m.after]));
+    const seq = rc4(this.rc4SeqKey(key, cksum), this.rc4SeqPlain(seqNo, this.o.isAcceptor));
+    const enc = rc4(this.rc4DataKey(key, seqNo), Buffer.concat([confounder, m.data]));
+    const body = Buffer.concat([header, seq, cksum, enc.subarray(0, 8)]);
+    return { data: Buffer.from(enc.subarray(8)), token: encodeGssFraming(body, this.o.mech ?? KRB5_MECH_OID) };
+  }
+
+  private rc4UnwrapDce(m: DceIovMessage, token: Buffer): Buffer {
+    const body = this.unframe(token);
+    if (body.length !== RC4_WRAP_BODY) throw tokenError('RC4 DCE Wrap token has the wrong length');
+    if (body.readUInt16BE(0) !== TOK_ID.RC4_WRAP) throw tokenError('not an RFC 4757 Wrap token');
+    if (body.readUInt16BE(2) !== 0x1100 || body.readUInt16BE(4) !== 0x1000 || body.readUInt16BE(6) !== 0xffff) {
+      throw tokenError('RC4 DCE Wrap token: unsupported SGN_ALG / SEAL_ALG or bad filler');
+    }
+    const key = this.key;
+    const cksum = body.subarray(16, 24);
+    const seqNo = this.rc4OpenSeq(key, body.subarray(8, 16), cksum);
+    const plain = rc4(this.rc4DataKey(key, seqNo), Buffer.concat([body.subarray(24, 32), m.data]));
+    const expect = this.rc4Cksum(key, 13, Buffer.concat([body.subarray(0, 8), plain.subarray(0, 8), m.before, plain.subarray(8), m.after]));
+    if (!timingSafeEq(expect, cksum)) throw altered('RC4 Wrap token checksum is wrong');
+    this.acceptSeq(seqNo);
+    return Buffer.from(plain.subarray(8));
   }
 
   private rc4Unwrap(token: Buffer): Unwrapped {

@@ -2,7 +2,9 @@
 // tickets from our own KDC:
 //   - MIT initiator (kinit'd from our KDC) -> our KerberosAcceptor, then MIC and Wrap both ways;
 //   - our KerberosInitiator -> MIT acceptor with a keytab we exported, mutual auth, MIC/Wrap;
-//   - delegation, channel bindings and an rc4-hmac context (RFC 4757 tokens) both ways.
+//   - delegation, channel bindings and an rc4-hmac context (RFC 4757 tokens) both ways;
+//   - in DCE style, the DCE/RPC per-PDU tokens (RpcProtection, MS-KILE 3.4.5.4.1) against MIT's
+//     gss_wrap_iov / gss_unwrap_iov with sign-only header and trailer, and MICs over PDUs.
 
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
@@ -16,10 +18,50 @@ import { KerberosAcceptor, KerberosInitiator, type ChannelBindings } from '../..
 import { SEC_E, SecurityError, type DomainAuthority, type SecurityContext } from '../../../src/security/types.js';
 import { checksumProfile, checksumTypeForEnctype } from '../../../src/crypto/registry.js';
 import { KEY_USAGE } from '../../../src/crypto/types.js';
+import type { RpcPduParts, RpcProtection } from '../../../src/rpc/protection.js';
 import { mitEnv, requirePeer, run, type MitEnv } from '../../helpers/peers.js';
 import { b64, GssPeer, unb64 } from './fixtures/gss-peer.js';
 
 const KINIT = requirePeer('/usr/bin/kinit');
+
+/**
+ * DCE/RPC PKT_PRIVACY tokens (MS-KILE 3.4.5.4.1) both ways against MIT's gss_wrap_iov /
+ * gss_unwrap_iov with the layout DCE/RPC uses: a PDU header and sec_trailer as sign-only
+ * buffers (header signing) or none, the stub encrypted in place.
+ */
+async function exchangeIov(ours: RpcProtection, peer: GssPeer): Promise<void> {
+  for (const headerSigning of [true, false]) {
+    for (const len of [16, 48, 1024]) {
+      // The PDU header and sec_trailer: signed only with header signing (MS-RPCE 2.2.2.3).
+      const head = Buffer.from('HDR-0123456789-HDR-abcd!');
+      const tail = Buffer.from('TRAILER!');
+      const before = headerSigning ? head : Buffer.alloc(0);
+      const after = headerSigning ? tail : Buffer.alloc(0);
+      const stub = Buffer.alloc(len, len & 0xff);
+      const parts = (data: Buffer): RpcPduParts => ({ pdu: Buffer.concat([head, data, tail]), stubStart: head.length, bodyEnd: head.length + data.length, headerSigning });
+      // MIT -> us
+      const w = await peer.must({ op: 'wrap_iov', before: b64(before), data: b64(stub), after: b64(after) });
+      const p1 = parts(unb64(w.data));
+      ours.rpcUnseal(p1, unb64(w.token));
+      assert.deepEqual(p1.pdu.subarray(p1.stubStart, p1.bodyEnd), stub);
+      // us -> MIT
+      const p2 = parts(stub);
+      const token = ours.rpcSeal(p2);
+      assert.equal(token.length, ours.rpcSignatureLength(6));
+      const u = await peer.must({ op: 'unwrap_iov', before: b64(before), data: b64(p2.pdu.subarray(p2.stubStart, p2.bodyEnd)), after: b64(after), token: b64(token) });
+      assert.deepEqual(unb64(u.data), stub);
+      // PKT_INTEGRITY: a MIC over the whole PDU (header signing) or the stub, both ways.
+      const p3 = parts(stub);
+      const signedPart = headerSigning ? p3.pdu : stub;
+      const mic = await peer.must({ op: 'mic', data: b64(signedPart) });
+      ours.rpcVerify(p3, unb64(mic.token));
+      const ourMic = ours.rpcSign(p3);
+      assert.equal(ourMic.length, ours.rpcSignatureLength(5));
+      const v = await peer.call({ op: 'verify', data: b64(signedPart), token: b64(ourMic) });
+      assert.ok(v.ok, v.error);
+    }
+  }
+}
 const ALICE_PW = 'Alice-Passw0rd!';
 const BOB_PW = 'Bob-Passw0rd!23';
 
@@ -348,6 +390,8 @@ describe('Kerberos GSS mechanism against MIT krb5 (python3-gssapi)', () => {
         assert.equal(acceptor.flags.dceStyle, true);
         const sk = await peer.must({ op: 'sessionkey' });
         assert.deepEqual(unb64(sk.key), acceptor.sessionKey);
+        // First: exchangeMessages ends with tokens the other side refuses (sequence gaps).
+        await exchangeIov(acceptor, peer);
         await exchangeMessages(acceptor, peer);
       } finally {
         await peer.close();
@@ -370,6 +414,8 @@ describe('Kerberos GSS mechanism against MIT krb5 (python3-gssapi)', () => {
         assert.equal(r2.complete, true);
         const sk = await peer.must({ op: 'sessionkey' });
         assert.deepEqual(unb64(sk.key), initiator.sessionKey);
+        // First: exchangeMessages ends with tokens the other side refuses (sequence gaps).
+        await exchangeIov(initiator, peer);
         await exchangeMessages(initiator, peer);
       } finally {
         await peer.close();
