@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryError } from './errors.js';
 import { deriveKeys, randomDomainSid, randomPassword, saltFor } from './keys.js';
+import { deriveWDigest } from './wdigest.js';
 import {
   computerSamName,
   validateDnsName,
@@ -231,7 +232,7 @@ export class Directory {
         rid,
         pwdLastSet: now,
       };
-      return { account, keys: keyMaterial(password, saltFor(kind, realm, sam, dnsName)) };
+      return { account, keys: keyMaterial(password, saltFor(kind, realm, sam, dnsName), { sam, domain: { netbiosName: opts.netbiosName.toUpperCase(), dnsName } }) };
     };
     const accounts = [
       wellKnown(RID.ADMINISTRATOR, 'user', 'Administrator', UF.NORMAL_ACCOUNT, RID.DOMAIN_USERS, opts.adminPassword ?? randomPassword(32)),
@@ -359,7 +360,7 @@ export class Directory {
       accountExpires: opts.accountExpires,
       pwdLastSet: mustChange ? undefined : new Date(),
     };
-    return this.store.createAccount(account, keyMaterial(opts.password, saltFor('user', d.realm, name, d.dnsName)));
+    return this.store.createAccount(account, keyMaterial(opts.password, saltFor('user', d.realm, name, d.dnsName), { sam: name, upn: opts.upn, domain: d }));
   }
 
   /**
@@ -383,7 +384,7 @@ export class Directory {
       supportedEncryptionTypes: opts.supportedEncryptionTypes,
       pwdLastSet: new Date(),
     };
-    const created = await this.store.createAccount(account, keyMaterial(password, saltFor('computer', d.realm, sam, d.dnsName)));
+    const created = await this.store.createAccount(account, keyMaterial(password, saltFor('computer', d.realm, sam, d.dnsName), { sam, domain: d }));
     return { account: created, password };
   }
 
@@ -399,7 +400,7 @@ export class Directory {
     const d = await this.getDomain();
     checkPasswordPolicy(password, d.policy, { samAccountName: a.samAccountName, displayName: a.displayName, kind: a.kind });
     const isService = a.kind !== 'user' || a.servicePrincipalNames.length > 0;
-    return this.store.setPassword(a.rid, keyMaterial(password, saltFor(a.kind, d.realm, a.samAccountName, d.dnsName)), {
+    return this.store.setPassword(a.rid, keyMaterial(password, saltFor(a.kind, d.realm, a.samAccountName, d.dnsName), { sam: a.samAccountName, upn: a.userPrincipalName, domain: d }), {
       keepPrevious: isService ? 2 : 1,
       pwdLastSet: opts.mustChange ? null : new Date(),
     });
@@ -823,9 +824,20 @@ function blankAccount(kind: AccountKind, sam: string, uac: number, primaryGroupI
   };
 }
 
-function keyMaterial(password: string, salt: string): NewKeyMaterial {
+/**
+ * The secrets of one password set: Kerberos keys, the NT hash and (MS-SAMR 3.1.1.8.11.3.1) the
+ * WDigest hashes, which need the account's names as the password is set — a later rename or
+ * UPN change leaves them for the old names until the next password set, as in AD.
+ */
+function keyMaterial(password: string, salt: string, names: { sam: string; upn?: string; domain: Pick<Domain, 'netbiosName' | 'dnsName'> }): NewKeyMaterial {
   const k = deriveKeys(password, salt);
-  return { ntHash: k.ntHash, keys: k.keys, salt: k.salt };
+  const wdigest = deriveWDigest(password, {
+    samAccountName: names.sam,
+    userPrincipalName: names.upn ?? `${names.sam}@${names.domain.dnsName}`,
+    netbiosDomainName: names.domain.netbiosName,
+    dnsDomainName: names.domain.dnsName,
+  });
+  return { ntHash: k.ntHash, keys: k.keys, salt: k.salt, wdigest };
 }
 
 function checkEtypes(v: number | undefined): void {

@@ -114,6 +114,11 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX members_member ON members (member_sid, group_sid);
   `,
+  // 1 → 2: the Primary:WDigest blob (MS-SAMR 3.1.1.8.11.3.1) next to the other secrets. NULL for
+  // passwords set before this version: Digest fails for those accounts until a password reset.
+  `
+  ALTER TABLE secrets ADD COLUMN wdigest BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -159,6 +164,7 @@ interface PrincipalRow extends AccountRow {
   nt_hash: Buffer | null;
   current: string | null;
   previous: string | null;
+  wdigest: Buffer | null;
 }
 
 interface GroupRow {
@@ -226,12 +232,13 @@ function decodeKeySet(s: StoredKeySet): KeySet {
   return { kvno: s.kvno, salt: s.salt, keys: s.keys.map((k) => ({ etype: k.etype, value: Buffer.from(k.value, 'base64') })) };
 }
 
-function rowToSecrets(ntHash: Buffer | null, current: string, previous: string): AccountSecrets {
+function rowToSecrets(ntHash: Buffer | null, current: string, previous: string, wdigest: Buffer | null = null): AccountSecrets {
   const secrets: AccountSecrets = {
     current: decodeKeySet(JSON.parse(current) as StoredKeySet),
     previous: (JSON.parse(previous) as StoredKeySet[]).map(decodeKeySet),
   };
   if (ntHash !== null) secrets.ntHash = Buffer.from(ntHash);
+  if (wdigest !== null) secrets.wdigest = Buffer.from(wdigest);
   return secrets;
 }
 
@@ -344,9 +351,9 @@ export class SqliteStore implements Store {
            @supportedEtypes, @primaryGroupId, @logonHours, @accountExpires, @pwdLastSet, @homeDirectory,
            @homeDrive, @scriptPath, @profilePath, @altSecurityIdentities)`,
       ),
-      insertSecrets: p('INSERT INTO secrets (rid, nt_hash, current, previous) VALUES (?, ?, ?, ?)'),
-      updateSecrets: p('UPDATE secrets SET nt_hash = ?, current = ?, previous = ? WHERE rid = ?'),
-      getSecrets: p('SELECT nt_hash, current, previous FROM secrets WHERE rid = ?'),
+      insertSecrets: p('INSERT INTO secrets (rid, nt_hash, current, previous, wdigest) VALUES (?, ?, ?, ?, ?)'),
+      updateSecrets: p('UPDATE secrets SET nt_hash = ?, current = ?, previous = ?, wdigest = ? WHERE rid = ?'),
+      getSecrets: p('SELECT nt_hash, current, previous, wdigest FROM secrets WHERE rid = ?'),
       accountByRid: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.rid = ?`),
       accountBySam: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.sam_key = ?`),
       accountsAll: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.rid`),
@@ -354,11 +361,11 @@ export class SqliteStore implements Store {
       accountRidBySam: p('SELECT rid FROM accounts WHERE sam_key = ?'),
       accountByUpnKey: p('SELECT rid, sam FROM accounts WHERE upn_key = ?'),
       deleteAccount: p('DELETE FROM accounts WHERE rid = ?'),
-      principalByRid: p(`SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid WHERE a.rid = ?`),
-      principalBySam: p(`SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid WHERE a.sam_key = ?`),
-      principalByUpn: p(`SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid WHERE a.upn_key = ?`),
+      principalByRid: p(`SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous, s.wdigest FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid WHERE a.rid = ?`),
+      principalBySam: p(`SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous, s.wdigest FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid WHERE a.sam_key = ?`),
+      principalByUpn: p(`SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous, s.wdigest FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid WHERE a.upn_key = ?`),
       principalBySpn: p(
-        `SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid
+        `SELECT ${ACCOUNT_COLUMNS}, s.nt_hash, s.current, s.previous, s.wdigest FROM accounts a LEFT JOIN secrets s ON s.rid = a.rid
          WHERE a.rid = (SELECT rid FROM spns WHERE spn_key = ?)`,
       ),
       spnOwner: p('SELECT a.sam AS sam, a.rid AS rid FROM spns JOIN accounts a ON a.rid = spns.rid WHERE spns.spn_key = ?'),
@@ -486,7 +493,7 @@ export class SqliteStore implements Store {
       altSecurityIdentities: JSON.stringify(a.altSecurityIdentities),
     });
     const current: KeySet = { kvno: 1, keys: keys.keys, salt: keys.salt };
-    this.s.insertSecrets.run(rid, keys.ntHash, encodeKeySet(current), '[]');
+    this.s.insertSecrets.run(rid, keys.ntHash, encodeKeySet(current), '[]', keys.wdigest ?? null);
     for (const spn of a.servicePrincipalNames) this.insertSpnChecked(rid, spn);
   }
 
@@ -624,13 +631,13 @@ export class SqliteStore implements Store {
     else if ('upn' in by) row = this.s.principalByUpn.get(foldName(by.upn)) as PrincipalRow | undefined;
     else row = this.s.principalBySpn.get(foldName(by.spn)) as PrincipalRow | undefined;
     if (!row || row.current === null) return undefined;
-    return { account: rowToAccount(row), secrets: rowToSecrets(row.nt_hash, row.current, row.previous ?? '[]') };
+    return { account: rowToAccount(row), secrets: rowToSecrets(row.nt_hash, row.current, row.previous ?? '[]', row.wdigest) };
   }
 
   async getSecrets(rid: number): Promise<AccountSecrets | undefined> {
     this.check();
-    const row = this.s.getSecrets.get(rid) as { nt_hash: Buffer | null; current: string; previous: string } | undefined;
-    return row ? rowToSecrets(row.nt_hash, row.current, row.previous) : undefined;
+    const row = this.s.getSecrets.get(rid) as { nt_hash: Buffer | null; current: string; previous: string; wdigest: Buffer | null } | undefined;
+    return row ? rowToSecrets(row.nt_hash, row.current, row.previous, row.wdigest) : undefined;
   }
 
   async setPassword(rid: number, keys: NewKeyMaterial, opts: { keepPrevious: number; pwdLastSet: Date | null }): Promise<number> {
@@ -646,8 +653,10 @@ export class SqliteStore implements Store {
       }
       const current: KeySet = { kvno, keys: keys.keys, salt: keys.salt };
       const prevJson = `[${previous.map(encodeKeySet).join(',')}]`;
-      if (row) this.s.updateSecrets.run(keys.ntHash, encodeKeySet(current), prevJson, rid);
-      else this.s.insertSecrets.run(rid, keys.ntHash, encodeKeySet(current), prevJson);
+      // The WDigest hashes are of the current password only (they are replaced, never kept).
+      const wdigest = keys.wdigest ?? null;
+      if (row) this.s.updateSecrets.run(keys.ntHash, encodeKeySet(current), prevJson, wdigest, rid);
+      else this.s.insertSecrets.run(rid, keys.ntHash, encodeKeySet(current), prevJson, wdigest);
       this.applyPatch(rid, { pwdLastSet: opts.pwdLastSet });
       return kvno;
     });

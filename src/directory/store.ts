@@ -59,6 +59,8 @@ export interface NewKeyMaterial {
   ntHash: Buffer;
   keys: KeySet['keys'];
   salt: string;
+  /** MS-SAMR 3.1.1.8.11.3.1 Primary:WDigest blob (./wdigest.ts); absent = none stored. */
+  wdigest?: Buffer;
 }
 
 export interface NewGroup {

@@ -123,6 +123,11 @@ export interface AccountSecrets {
   current: KeySet;
   /** Previous key versions kept so tickets survive one rotation (krbtgt, services). */
   previous: KeySet[];
+  /**
+   * MS-SAMR 3.1.1.8.11.3.1 Primary:WDigest (29 precomputed Digest H(A1) values) of the current
+   * password; absent for passwords set before authso stored them (Digest fails until a reset).
+   */
+  wdigest?: Buffer;
 }
 
 export interface Group {

@@ -4,7 +4,8 @@
 //
 //   1–3  the resource from the request target; anonymous resources pass
 //   4–6  the Authorization header; a scheme not configured for the resource is re-challenged
-//   7    Negotiate (RFC 4559, MS-SPNG), NTLM (MS-NLMP over HTTP), Basic (RFC 7617, TLS only)
+//   7    Negotiate (RFC 4559, MS-SPNG), NTLM (MS-NLMP over HTTP), Basic (RFC 7617, TLS only),
+//        Digest (RFC 7616 / MS-DPSP, validated by the domain: MS-APDS 3.3)
 //   8    a mechanism error → step 12
 //   9    more legs needed → 401 with the next token
 //   10–11 the access check of the LogonToken against the rule's security descriptor → 200 / 403
@@ -21,7 +22,8 @@ import { KerberosAcceptor } from '../kerberos/gss/index.js';
 import { NtlmAcceptor } from '../ntlm/index.js';
 import { SEC_E, SecurityError, type DomainAuthority, type LogonToken, type SecurityContext } from '../security/types.js';
 import { NegotiateAcceptor } from '../spnego/index.js';
-import { HttpAuthError, decodeToken68, formatChallenge, parseAuthorization, type Credentials } from './authorization.js';
+import { DigestFormatError, NonceManager, authenticationInfo, parseDigestParams } from '../digest/index.js';
+import { HttpAuthError, decodeToken68, formatChallenge, parseAuthorization, quote, type Credentials } from './authorization.js';
 import { parseBasic, validateBasic } from './basic.js';
 import type { CertificateMapper } from './certificate.js';
 import { ConnectionStates } from './connection-state.js';
@@ -53,12 +55,21 @@ export interface HttpAuthenticatorOptions {
   /** The domain SID for domain-relative SDDL aliases (DA, DU...); default: the caller's own domain. */
   domainSid?: string;
   rules?: HttpRule[];
-  /** Mechanisms offered; default every one the options make possible (Negotiate, NTLM, Basic). */
+  /** Mechanisms offered; default every one the options make possible (Negotiate, NTLM, Basic). Digest is opt-in, as on IIS. */
   mechanisms?: HttpMechanism[];
   /** RFC 7617 4: Basic sends the password in the clear; default false = only over TLS. */
   basicOverHttp?: boolean;
   /** The Basic realm= parameter (RFC 7617 2); default the DNS domain name. */
   basicRealm?: string;
+  /**
+   * The Digest realm= parameter (RFC 7616 3.3); default the DNS domain name, one of the realm
+   * spellings the domain keeps WDigest hashes for (MS-SAMR 3.1.1.8.11.3.1).
+   */
+  digestRealm?: string;
+  /** How long a Digest nonce is good for before stale=true (default 300 s). */
+  digestNonceLifetimeMs?: number;
+  /** Most Digest nonces tracked for nc replay detection (default 100 000). */
+  digestMaxNonces?: number;
   /**
    * TLS client certificates ('Certificate'): maps a certificate the TLS layer verified
    * (https server with requestCert and ca) to an account, e.g. DirectoryCertificateMapper.
@@ -184,13 +195,15 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
   if (o.certificates) possible.push('Certificate');
   const mechanisms = o.mechanisms ?? possible;
   for (const m of mechanisms) {
-    if (m === 'Digest') throw new TypeError(`HTTP mechanism ${m} is not implemented yet`);
+    if (m === 'Digest' && typeof o.authority.validateDigest !== 'function') throw new TypeError('Digest needs an authority that validates Digest (validateDigest)');
     if (m === 'Certificate' && !o.certificates) throw new TypeError('Certificate needs a certificate mapper (options.certificates)');
     if (m === 'Basic' && !(keytab && o.kdc && o.realm)) throw new TypeError('Basic needs keytab, kdc and realm (it is validated by a Kerberos AS exchange)');
   }
   const rules = compileRules(o.rules, mechanisms, o.caseSensitivePaths === true);
   const states = new ConnectionStates(o.maxPendingHandshakes ?? 10_000, o.handshakeTimeoutMs ?? 60_000);
   const basicRealm = o.basicRealm ?? o.names.dnsDomainName;
+  const digestRealm = o.digestRealm ?? o.names.dnsDomainName;
+  const nonces = new NonceManager({ lifetimeMs: o.digestNonceLifetimeMs, maxTracked: o.digestMaxNonces });
   const log = o.logger ?? (() => {});
 
   const newNtlm = (): SecurityContext =>
@@ -219,17 +232,85 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
   }
 
   /** Step 12: one WWW-Authenticate header per mechanism (RFC 7235 4.1 allows either form; separate headers suit every client). */
-  function challenge(rule: CompiledRule, req: IncomingMessage, extra: Record<string, string | string[]> = {}): Decision {
+  function challenge(rule: CompiledRule, req: IncomingMessage, extra: Record<string, string | string[]> = {}, stale = false): Decision {
     const h: string[] = [];
     for (const m of allowed(rule, req)) {
       if (m === 'Negotiate') h.push('Negotiate');
       else if (m === 'NTLM') h.push('NTLM');
       else if (m === 'Basic') h.push(formatChallenge('Basic', { realm: basicRealm, charset: 'UTF-8' }));
+      else if (m === 'Digest') h.push(digestChallenge(stale));
     }
     // RFC 7235 3.1: a 401 must carry a challenge. With none to offer (a resource only for
     // client certificates, or Basic-only over plain http) the answer is 403.
     if (h.length === 0) return { status: 403, headers: extra };
     return { status: 401, headers: { ...extra, 'WWW-Authenticate': h } };
+  }
+
+  /**
+   * RFC 7616 3.3: a fresh nonce each time; algorithm and stale are tokens (unquoted, as the RFC
+   * writes them — some clients do not accept them quoted). Only MD5 is announced; MD5-sess is
+   * accepted too (MS-DPSP).
+   */
+  function digestChallenge(stale: boolean): string {
+    const parts = [`realm=${quote(digestRealm)}`, 'qop="auth"', 'algorithm=MD5', `nonce="${nonces.issue()}"`, `opaque="${nonces.opaque}"`];
+    if (stale) parts.push('stale=true');
+    return `Digest ${parts.join(', ')}`;
+  }
+
+  /**
+   * Step 7 for Digest (RFC 7616 3.4; MS-DPSP 3.1.5): the request's own checks here (realm,
+   * opaque, uri = the request target, nonce authenticity / age / nc), the response itself by
+   * the domain (MS-APDS 3.3), so bad passwords count and lockout applies there. The nonce is
+   * checked before the domain is asked: a stale or replayed request never reaches the DC and
+   * never counts as a bad password. The nc is recorded only after the domain accepted it.
+   */
+  async function byDigest(rule: CompiledRule, req: IncomingMessage, resource: string, cred: Credentials): Promise<Decision> {
+    if (!cred.params) throw new HttpAuthError(400, 'Digest credentials without auth-params');
+    let p;
+    try {
+      p = parseDigestParams(cred.params);
+    } catch (e) {
+      if (e instanceof DigestFormatError) throw new HttpAuthError(400, e.message);
+      throw e;
+    }
+    const base = { mechanism: 'Digest', user: p.username.slice(0, 256), resource, method: req.method, remote: req.socket.remoteAddress };
+    const fail = (reason: string, stale = false): Decision => {
+      audit({ ...base, result: 'failure', status: 401, reason });
+      return challenge(rule, req, {}, stale);
+    };
+    // RFC 7616 3.4.6: the digest covers this uri; it must be the request target itself, or a
+    // captured response could be replayed against another resource.
+    if (p.uri !== (req.url ?? '')) throw new HttpAuthError(400, 'Digest uri does not match the request target');
+    if (p.realm !== digestRealm) return fail('Digest realm not ours');
+    if (p.opaque !== undefined && p.opaque !== nonces.opaque) return fail('Digest opaque not ours');
+    const pre = nonces.precheck(p.nonce, p.ncValue);
+    if (pre === 'stale') return fail('Digest nonce stale', true);
+    if (pre !== 'ok') return fail(pre === 'replay' ? 'Digest nc replayed' : 'Digest nonce not ours');
+    const validate = o.authority.validateDigest;
+    if (!validate) throw new Error('Digest configured without validateDigest');
+    let r;
+    try {
+      r = await validate.call(o.authority, {
+        username: p.username,
+        realm: p.realm,
+        nonce: p.nonce,
+        cnonce: p.cnonce,
+        nc: p.nc,
+        qop: p.qop,
+        method: req.method ?? 'GET',
+        uri: p.uri,
+        response: p.response,
+        algorithm: p.algorithm,
+      });
+    } catch (e) {
+      if (e instanceof SecurityError && !isInternal(e)) return fail(reasonOf(e));
+      throw e;
+    }
+    // Recorded only now, and re-checked: of two concurrent requests with the same nc, one wins.
+    const used = nonces.use(p.nonce, p.ncValue);
+    if (used !== 'ok') return fail(used === 'replay' ? 'Digest nc replayed' : 'Digest nonce not ours', used === 'stale');
+    const headers: Record<string, string> = r.sessionKey ? { 'Authentication-Info': authenticationInfo(r.sessionKey, p, p.uri) } : {};
+    return finish(rule, req, resource, 'Digest', r.token, `${r.token.domainName}\\${r.token.userName}`, headers);
   }
 
   /** Steps 10–11 for an authenticated caller. */
@@ -323,7 +404,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       }
       // Step 6: the scheme must be one the resource accepts here.
       const ok = allowed(rule, req);
-      const byScheme: Record<string, HttpMechanism> = { negotiate: 'Negotiate', ntlm: 'NTLM', basic: 'Basic' };
+      const byScheme: Record<string, HttpMechanism> = { negotiate: 'Negotiate', ntlm: 'NTLM', basic: 'Basic', digest: 'Digest' };
       const m = byScheme[cred.schemeLower];
       mech = m ?? cred.scheme.slice(0, 32);
       if (!m || !ok.includes(m)) {
@@ -331,6 +412,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
         return challenge(rule, req);
       }
       // Step 7.
+      if (m === 'Digest') return await byDigest(rule, req, resource, cred);
       if (m === 'Basic') {
         const c = parseBasic(cred.token68);
         try {

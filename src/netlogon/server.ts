@@ -14,7 +14,8 @@
 // Not yet: NetrLogonSamLogonEx is only honoured for calls the runtime reports as arriving over
 // a Netlogon secure-channel bind (authType 68 with the computer name as peerName), and the
 // runtime has no schannel acceptor yet, so today it answers STATUS_ACCESS_DENIED on the wire.
-// Digest generic logons (MS-APDS 3.3) answer STATUS_NOT_SUPPORTED. NetrLogonGetDomainInfo does
+// Digest generic logons (MS-APDS 3.3) are validated for qop=auth with MD5 / MD5-sess only (auth-int,
+// auth-conf and RFC 2069 requests answer STATUS_NOT_SUPPORTED). NetrLogonGetDomainInfo does
 // not yet store what the workstation reports (dNSHostName, OS). No trusts: trusted-domain
 // secure channels are refused. DES and RC4 secure channels are refused by design.
 
@@ -36,7 +37,17 @@ import * as ndr from '../encoding/ndr.js';
 import { NdrError } from '../encoding/ndr.js';
 import { AUTHENTICATION_AUTHORITY_ASSERTED_IDENTITY, buildValidationInfo, LOGON_EXTRA_SIDS, SE_GROUP_DEFAULT, SE_GROUP_RESOURCE } from '../kerberos/kdc/pac-builder.js';
 import { sessionBaseKeyV1 } from '../ntlm/crypto.js';
-import type { KerbValidationInfo } from '../pac/types.js';
+import { encodePac } from '../pac/pac.js';
+import { PAC_TYPE, type KerbValidationInfo } from '../pac/types.js';
+import { encodeKerbValidationInfo } from '../pac/validation-info.js';
+import {
+  ApdsFormatError,
+  DIGEST_FLAG_FORMAT_BY_DC,
+  decodeDigestValidationReq,
+  encodeDigestValidationResp,
+  validationRequestFromReq,
+  type DigestValidationReq,
+} from '../digest/apds.js';
 import {
   STATUS_NOLOGON_INTERDOMAIN_TRUST_ACCOUNT,
   STATUS_NOLOGON_SERVER_TRUST_ACCOUNT,
@@ -650,7 +661,7 @@ class NetlogonServer {
 
   private async genericLogon(channel: SecureChannel, info: NonNullable<Extract<NetlogonLevel, { tag: 4 }>['value']>): Promise<LogonOutcome> {
     const pkg = (info.packageName ?? '').toLowerCase();
-    if (pkg === 'wdigest' || pkg === 'digest') return { status: STATUS_NOT_SUPPORTED }; // MS-APDS 3.3: not implemented yet
+    if (pkg === 'wdigest') return this.digestLogon(channel, info);
     if (pkg !== 'kerberos') return { status: STATUS_NO_SUCH_PACKAGE };
     // Generic LogonData is AES-CFB8 encrypted under the session key, like the interactive OWFs.
     const data = info.logonData === null ? Buffer.alloc(0) : aesCfb8Decrypt(channel.sessionKey, info.logonData);
@@ -666,6 +677,50 @@ class NetlogonServer {
     const ok = await this.o.authority.verifyPacKdcSignature(Buffer.from(checksum), signatureType, Buffer.from(signature));
     if (!ok) return { status: STATUS_LOGON_FAILURE };
     return { status: STATUS_SUCCESS, validation: { tag: 5, value: { validationData: null } } };
+  }
+
+  // -- generic: Digest validation (MS-APDS 3.3) --
+
+  /**
+   * MS-APDS 3.3.5.2: DIGEST_VALIDATION_REQ in (LogonData, AES-CFB8 encrypted under the session
+   * key like every generic LogonData), DIGEST_VALIDATION_RESP out with the session key (hex
+   * H(A1), RFC 2617 3.2.2.2) and the user's PAC (LOGON_INFO only: the member does not verify
+   * signatures on it; it came over the authenticated secure channel). The check itself, with
+   * bad-password counting and lockout, is DirectoryAuthority.validateDigest. A failure is the
+   * NTSTATUS of the call, with no RESP (3.3.5.2); an unknown account is STATUS_NO_SUCH_USER
+   * unless Flags bit A asked the DC to work out the name format (then STATUS_LOGON_FAILURE).
+   */
+  private async digestLogon(channel: SecureChannel, info: NonNullable<Extract<NetlogonLevel, { tag: 4 }>['value']>): Promise<LogonOutcome> {
+    const data = info.logonData === null ? Buffer.alloc(0) : aesCfb8Decrypt(channel.sessionKey, info.logonData);
+    let req: DigestValidationReq;
+    try {
+      req = decodeDigestValidationReq(data);
+    } catch (e) {
+      if (e instanceof ApdsFormatError) return { status: STATUS_INVALID_PARAMETER };
+      throw e;
+    }
+    const vr = validationRequestFromReq(req);
+    if (!vr) return { status: STATUS_NOT_SUPPORTED };
+    let result;
+    try {
+      result = await this.o.authority.validateDigest(vr);
+    } catch (e) {
+      if (!(e instanceof SecurityError)) throw e;
+      if (e.code === SEC_E.INTERNAL_ERROR) throw e;
+      let status = e.details.ntstatus ?? STATUS_LOGON_FAILURE;
+      if (status === STATUS_LOGON_FAILURE && (req.flags & DIGEST_FLAG_FORMAT_BY_DC) === 0 && vr.username.length <= MAX_NAME) {
+        const bare = vr.username.includes('\\') ? vr.username.slice(vr.username.indexOf('\\') + 1) : vr.username;
+        if (bare === '' || !(await this.o.directory.findClient(bare))) status = STATUS_NO_SUCH_USER;
+      }
+      return { status };
+    }
+    const rid = ridOf(result.token.userSid);
+    const account = rid === undefined ? undefined : await this.o.directory.getAccountByRid(rid);
+    if (!account || !result.sessionKey) return { status: STATUS_NO_SUCH_USER };
+    const v = await this.samValidation(account, Buffer.alloc(16), Buffer.alloc(8));
+    const pac = encodePac({ version: 0, buffers: [{ type: PAC_TYPE.LOGON_INFO, data: encodeKerbValidationInfo(v.info) }] });
+    const resp = encodeDigestValidationResp({ status: STATUS_SUCCESS, sessionKey: result.sessionKey.toString('hex'), authData: pac, accountName: account.samAccountName });
+    return { status: STATUS_SUCCESS, validation: { tag: 5, value: { validationData: resp } } };
   }
 
   /**

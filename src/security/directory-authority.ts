@@ -28,7 +28,9 @@ import {
 } from '../directory/ntstatus.js';
 import { isLockedOut } from '../directory/policy.js';
 import { ETYPE } from '../crypto/types.js';
-import { UF, type AccountSecrets, type Domain, type PrincipalEntry } from '../directory/types.js';
+import { UF, type Account, type AccountSecrets, type Domain, type PrincipalEntry } from '../directory/types.js';
+import { matchingVariants, wdigestHash } from '../directory/wdigest.js';
+import { digestsEqual, requestDigest, sessionHa1 } from '../digest/protocol.js';
 import {
   addResourceGroups,
   AUTHENTICATION_AUTHORITY_ASSERTED_IDENTITY,
@@ -40,7 +42,10 @@ import { logonTokenFromValidationInfo } from './logon-token.js';
 import {
   SEC_E,
   SecurityError,
+  type DigestValidationRequest,
+  type DigestValidationResult,
   type DomainAuthority,
+  type LogonToken,
   type NtlmValidationRequest,
   type NtlmValidationResult,
 } from './types.js';
@@ -149,7 +154,16 @@ export class DirectoryAuthority implements DomainAuthority {
     const machine = this.machineAccountStatus(account.userAccountControl, req.parameterControl);
     if (machine !== 0) throw denied(machine, 'NTLM logon refused for a trust account');
     await this.directory.recordSuccessfulLogon(account.rid, now, account);
+    const token = await this.networkLogonToken(domain, account, now, sessionBaseKey, 'NTLM');
+    // NETLOGON_VALIDATION LMSessionKey: the first 8 bytes of the LM hash, which authso never keeps.
+    return { token, userSessionKey: sessionBaseKey, lmSessionKey: Buffer.alloc(8) };
+  }
 
+  /**
+   * The logon information of a network logon validated here (NTLM, Digest): the
+   * KERB_VALIDATION_INFO the KDC would put in a PAC, as SAM_INFO4 carries it.
+   */
+  private async networkLogonToken(domain: Domain, account: Account, now: Date, userSessionKey: Buffer, authPackage: 'NTLM' | 'Digest'): Promise<LogonToken> {
     const membership = await this.directory.membership(account);
     let info = buildValidationInfo({
       domain,
@@ -161,24 +175,104 @@ export class DirectoryAuthority implements DomainAuthority {
       pacRequested: false,
       forTgt: false,
     });
-    // S-1-18-1 states that a Kerberos KDC asserted the identity; NTLM tokens carry
-    // S-1-5-64-10 instead (added by logonTokenFromValidationInfo).
+    // S-1-18-1 states that a Kerberos KDC asserted the identity; NTLM and Digest tokens carry
+    // S-1-5-64-10 / S-1-5-64-21 instead (added by logonTokenFromValidationInfo).
     const extraSids = info.extraSids.filter((s) => s.sid !== AUTHENTICATION_AUTHORITY_ASSERTED_IDENTITY);
     info = {
       ...info,
       extraSids,
       userFlags: extraSids.length > 0 ? info.userFlags | LOGON_EXTRA_SIDS : info.userFlags & ~LOGON_EXTRA_SIDS,
-      userSessionKey: sessionBaseKey,
+      userSessionKey,
     };
     info = addResourceGroups(info, domain.sid, membership);
-    const token = logonTokenFromValidationInfo(info, {
+    return logonTokenFromValidationInfo(info, {
       logonType: 'network',
-      authPackage: 'NTLM',
+      authPackage,
       dnsDomainName: domain.dnsName,
       upn: account.userPrincipalName ?? `${account.samAccountName}@${domain.dnsName}`,
     });
-    // NETLOGON_VALIDATION LMSessionKey: the first 8 bytes of the LM hash, which authso never keeps.
-    return { token, userSessionKey: sessionBaseKey, lmSessionKey: Buffer.alloc(8) };
+  }
+
+  async validateDigest(req: DigestValidationRequest): Promise<DigestValidationResult> {
+    try {
+      return await this.digest(req);
+    } catch (e) {
+      if (e instanceof SecurityError) throw e;
+      throw new SecurityError(SEC_E.INTERNAL_ERROR, 'the directory could not validate the Digest logon');
+    }
+  }
+
+  /**
+   * MS-APDS 3.3.5 (Digest validation on the DC) with the same order and counting as NTLM
+   * above: unknown account → STATUS_LOGON_FAILURE; locked out → STATUS_ACCOUNT_LOCKED_OUT
+   * before any check, not counted; a wrong response → STATUS_WRONG_PASSWORD, counted (MS-SAMR
+   * 3.1.5.14.6); restrictions only after the right response. H(A1) is the Primary:WDigest hash
+   * stored for exactly the (username, realm) spelling the client hashed (MS-SAMR
+   * 3.1.1.8.11.3.1); a spelling with no stored hash cannot be checked and is refused without
+   * counting, as is an account whose password predates the WDigest hashes.
+   */
+  private async digest(req: DigestValidationRequest): Promise<DigestValidationResult> {
+    const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+    if (
+      !str(req.username, 512) || !str(req.realm, 256) || !str(req.nonce, 256) || !str(req.cnonce, 256) || !str(req.method, 64) || !str(req.uri, 8192) ||
+      typeof req.nc !== 'string' || !/^[0-9a-fA-F]{8}$/.test(req.nc) || typeof req.response !== 'string' || !/^[0-9a-fA-F]{32}$/.test(req.response) ||
+      req.qop !== 'auth' || (req.algorithm !== 'MD5' && req.algorithm !== 'MD5-sess') || req.username === ''
+    ) {
+      throw new SecurityError(SEC_E.INVALID_TOKEN, 'malformed Digest validation request');
+    }
+    const now = this.o.now ? this.o.now() : new Date();
+    const domain = await this.domain();
+    let entry: PrincipalEntry | undefined;
+    const bs = req.username.indexOf('\\');
+    if (bs >= 0) {
+      if (this.isOurDomain(req.username.slice(0, bs), domain) && bs + 1 < req.username.length) entry = await this.directory.findClient(req.username.slice(bs + 1));
+    } else {
+      entry = await this.directory.findClient(req.username);
+    }
+    const verify = (ha1: Buffer): Buffer | undefined => {
+      const sess = sessionHa1(ha1, req.algorithm, req.nonce, req.cnonce);
+      return digestsEqual(requestDigest(sess, req, req.method, req.uri), req.response) ? sess : undefined;
+    };
+    if (!entry) {
+      // The same MD5 work as a real check, so the timing does not say "no such user".
+      verify(Buffer.alloc(16));
+      throw denied(STATUS_LOGON_FAILURE, `Digest logon for an unknown account (${ntStatusName(STATUS_NO_SUCH_USER)})`);
+    }
+    const { account, secrets } = entry;
+    if (isLockedOut(account, domain.policy, now)) throw denied(STATUS_ACCOUNT_LOCKED_OUT, 'Digest logon to a locked-out account');
+    if (!secrets.wdigest) {
+      throw new SecurityError(SEC_E.NO_CREDENTIALS, `the account has no WDigest hashes; set its password again (${ntStatusName(STATUS_LOGON_FAILURE)})`, {
+        ntstatus: STATUS_LOGON_FAILURE,
+      });
+    }
+    const names = {
+      samAccountName: account.samAccountName,
+      userPrincipalName: account.userPrincipalName ?? `${account.samAccountName}@${domain.dnsName}`,
+      netbiosDomainName: domain.netbiosName,
+      dnsDomainName: domain.dnsName,
+    };
+    const candidates = matchingVariants(names, req.username, req.realm);
+    if (candidates.length === 0) throw denied(STATUS_LOGON_FAILURE, 'Digest logon with a user name / realm form that has no stored hash');
+    let sessionKey: Buffer | undefined;
+    for (const i of candidates) {
+      const ha1 = wdigestHash(secrets.wdigest, i);
+      sessionKey = ha1 ? verify(ha1) : undefined;
+      if (sessionKey) break;
+    }
+    if (!sessionKey) {
+      // No WDigest history is kept (MS-SAMR stores the current password's only), so unlike NTLM
+      // there is no previous-password exemption: every wrong response counts.
+      await this.directory.recordBadPassword(account.rid, now);
+      throw denied(STATUS_WRONG_PASSWORD, 'Digest logon with a wrong password');
+    }
+    const status = this.directory.checkAccountRestrictions(account, now);
+    if (status !== 0) throw denied(status, 'Digest logon refused by an account restriction');
+    // Trust accounts do not log on with Digest (no caller may allow them, unlike NTLM's ParameterControl).
+    const machine = this.machineAccountStatus(account.userAccountControl, 0);
+    if (machine !== 0) throw denied(machine, 'Digest logon refused for a trust account');
+    await this.directory.recordSuccessfulLogon(account.rid, now, account);
+    const token = await this.networkLogonToken(domain, account, now, sessionKey, 'Digest');
+    return { token, sessionKey };
   }
 
   /**

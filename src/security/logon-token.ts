@@ -25,6 +25,8 @@ export const LOGON_TYPE_SID: Record<LogonType, string> = {
 };
 /** MS-DTYP 2.4.2.4: NTLM logons carry "NTLM Authentication" (S-1-5-64-10). */
 export const NTLM_AUTHENTICATION = 'S-1-5-64-10';
+/** MS-DTYP 2.4.2.4: Digest logons carry "Digest Authentication" (S-1-5-64-21). */
+export const DIGEST_AUTHENTICATION = 'S-1-5-64-21';
 export const DOMAIN_ADMINS_RID = 512;
 
 export interface TokenOptions {
@@ -52,6 +54,7 @@ export function logonTokenFromValidationInfo(info: KerbValidationInfo, o: TokenO
   add(LOGON_TYPE_SID[o.logonType], DEFAULT_ATTRS);
   add(THIS_ORGANIZATION, DEFAULT_ATTRS);
   if (o.authPackage === 'NTLM') add(NTLM_AUTHENTICATION, DEFAULT_ATTRS);
+  if (o.authPackage === 'Digest') add(DIGEST_AUTHENTICATION, DEFAULT_ATTRS);
   const isAdmin = info.groupIds.some((g) => g.relativeId === DOMAIN_ADMINS_RID);
   return {
     userSid: sidWithRid(domainSid, info.userId),

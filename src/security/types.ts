@@ -147,6 +147,33 @@ export interface NtlmValidationResult {
 }
 
 /**
+ * MS-APDS 3.3 / MS-DPSP: what a Digest server hands to the domain (the DIGEST_VALIDATION_REQ
+ * fields). The domain picks the stored WDigest H(A1) for exactly this username and realm
+ * (MS-SAMR 3.1.1.8.11.3.1) and recomputes the response (RFC 7616 3.4.1, qop=auth).
+ */
+export interface DigestValidationRequest {
+  /** As the client sent it: 'alice', 'EXAMPLE\\alice' or a UPN. */
+  username: string;
+  realm: string;
+  nonce: string;
+  cnonce: string;
+  /** 8 hex digits as sent. */
+  nc: string;
+  qop: 'auth';
+  method: string;
+  uri: string;
+  /** 32 hex digits. */
+  response: string;
+  algorithm: 'MD5' | 'MD5-sess';
+}
+
+export interface DigestValidationResult {
+  token: LogonToken;
+  /** The session H(A1) (MS-DPSP session key; the server needs it for rspauth). Never logged. */
+  sessionKey?: Buffer;
+}
+
+/**
  * What only the domain can decide (MS-APDS). On the DC it is answered from the directory
  * (src/security/directory-authority.ts); on a member over Netlogon (RPC issue). Acceptors do
  * not know which one they hold. Failures are SecurityError with the NTSTATUS in details.
@@ -156,4 +183,6 @@ export interface DomainAuthority {
   validateNtlm(req: NtlmValidationRequest): Promise<NtlmValidationResult>;
   /** MS-APDS 3.2: KERB_VERIFY_PAC — is this KDC signature over this server checksum ours? */
   verifyPacKdcSignature(serverChecksum: Buffer, kdcSignatureType: number, kdcSignature: Buffer): Promise<boolean>;
+  /** MS-APDS 3.3: Digest validation. Optional: an authority without it cannot serve Digest. */
+  validateDigest?(req: DigestValidationRequest): Promise<DigestValidationResult>;
 }

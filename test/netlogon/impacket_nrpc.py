@@ -174,6 +174,9 @@ def op_decode_samlogon(r):
         info = v[arm]
         if arm == 'ValidationGeneric2':
             out['dataLength'] = info['DataLength']
+            vd = info['ValidationData']
+            # impacket gives the conformant byte array as a list of 1-byte bytes objects (or ints).
+            out['validationData'] = h(b''.join(x if isinstance(x, bytes) else bytes([x]) for x in vd)) if vd not in (None, b'') else ''
         else:
             out['userId'] = info['UserId']
             out['primaryGroupId'] = info['PrimaryGroupId']

@@ -25,6 +25,21 @@ import { ntHash } from '../../src/crypto/nt-owf.js';
 import { checksumProfile, checksumTypeForEnctype } from '../../src/crypto/registry.js';
 import { ETYPE, KEY_USAGE } from '../../src/crypto/types.js';
 import { ImpacketPeer, type Json } from './peer.js';
+import {
+  ALG_TYPE,
+  CHARSET_TYPE,
+  DIGEST_TYPE,
+  QOP_TYPE,
+  decodeDigestValidationResp,
+  digestHa1,
+  encodeDigestValidationReq,
+  requestDigest,
+  sessionHa1,
+  type DigestValidationReq,
+} from '../../src/digest/index.js';
+import { decodePac, findPacBuffer } from '../../src/pac/pac.js';
+import { PAC_TYPE } from '../../src/pac/types.js';
+import { decodeKerbValidationInfo } from '../../src/pac/validation-info.js';
 
 const STATUS_SUCCESS = 0;
 const STATUS_WRONG_PASSWORD = 0xc000006a;
@@ -262,7 +277,7 @@ test('interactive logon: AES-encrypted NT OWF checked against the directory', as
   assert.equal((await dir.getAccount('alice')).badPwdCount, 0, 'a success resets the count');
 });
 
-test('generic logon: KERB_VERIFY_PAC with the krbtgt signature succeeds, a wrong one fails; Digest is not supported', async () => {
+test('generic logon: KERB_VERIFY_PAC with the krbtgt signature succeeds, a wrong one fails; a malformed WDigest request is refused', async () => {
   const ch = await establish();
   // MS-PAC 2.8.2: the KDC signature is the krbtgt's keyed checksum over the server checksum.
   const krbtgt = await dir.getKrbtgt();
@@ -292,7 +307,69 @@ test('generic logon: KERB_VERIFY_PAC with the krbtgt signature succeeds, a wrong
   const r = await samLogon(ch, { kind: 'generic', user: 'alice', domain: 'EXAMPLE', package: 'Kerberos', data: hex(req) }, { level: 5 });
   assert.equal(r.out.status, 0xc000006d); // STATUS_LOGON_FAILURE
   const d = await samLogon(ch, { kind: 'generic', user: 'alice', domain: 'EXAMPLE', package: 'WDigest', data: '00' }, { level: 5 });
-  assert.equal(d.out.status, 0xc00000bb); // STATUS_NOT_SUPPORTED
+  assert.equal(d.out.status, STATUS_INVALID_PARAMETER); // not a DIGEST_VALIDATION_REQ
+});
+
+test('generic logon: WDigest DIGEST_VALIDATION_REQ → DIGEST_VALIDATION_RESP with the session key and PAC (MS-APDS 3.3)', async () => {
+  const ch = await establish();
+  const nonce = 'bm9uY2UtZnJvbS10aGUtc2VydmVy';
+  const cnonce = 'Y2xpZW50';
+  const uri = '/private/x';
+  const make = (over: Partial<DigestValidationReq> = {}, password = ALICE_PASSWORD, algType: number = ALG_TYPE.MD5_SESS) => {
+    const r = { username: 'alice', realm: 'example.test', nonce, cnonce, nonceCount: '00000001', qop: 'auth', method: 'GET', uri, ...over };
+    const ha1 = sessionHa1(digestHa1(r.username, r.realm, password), algType === ALG_TYPE.MD5_SESS ? 'MD5-sess' : 'MD5', nonce, cnonce);
+    const response = requestDigest(ha1, { nonce, nc: r.nonceCount, cnonce, qop: 'auth' }, r.method, r.uri);
+    const req: DigestValidationReq = {
+      digestType: DIGEST_TYPE.HTTP,
+      qopType: QOP_TYPE.AUTH,
+      algType,
+      charsetType: CHARSET_TYPE.UTF_8,
+      nameFormat: 1,
+      flags: 0,
+      algorithm: algType === ALG_TYPE.MD5_SESS ? 'MD5-sess' : 'MD5',
+      response,
+      hentity: '',
+      authzid: '',
+      accountName: 'alice',
+      domain: 'EXAMPLE',
+      serverName: 'MEMBER',
+      ...r,
+      ...over,
+    };
+    return { data: hex(encodeDigestValidationReq(req)), ha1 };
+  };
+  const logon = (data: string) => samLogon(ch, { kind: 'generic', user: 'alice', domain: 'EXAMPLE', package: 'WDigest', data }, { level: 5 });
+
+  const ok = make();
+  const r = await logon(ok.data);
+  assert.equal(r.out.status, STATUS_SUCCESS);
+  assert.equal(r.out.tag, 5);
+  const resp = decodeDigestValidationResp(unhex(r.out.validationData));
+  assert.equal(resp.status, STATUS_SUCCESS);
+  assert.equal(resp.sessionKey, hex(ok.ha1));
+  assert.equal(resp.accountName, 'alice');
+  const logonInfo = findPacBuffer(decodePac(resp.authData), PAC_TYPE.LOGON_INFO);
+  assert.ok(logonInfo);
+  const info = decodeKerbValidationInfo(logonInfo);
+  assert.equal(info.userId, (await dir.getAccount('alice')).rid);
+  assert.equal(info.effectiveName, 'alice');
+
+  // Plain MD5 too.
+  assert.equal((await logon(make({}, ALICE_PASSWORD, ALG_TYPE.MD5).data)).out.status, STATUS_SUCCESS);
+
+  // A wrong password: STATUS_WRONG_PASSWORD, no RESP, and it counts.
+  const before = (await dir.getAccount('alice')).badPwdCount;
+  const bad = await logon(make({}, 'not-the-password').data);
+  assert.equal(bad.out.status, STATUS_WRONG_PASSWORD);
+  assert.equal((await dir.getAccount('alice')).badPwdCount, before + 1);
+  assert.equal((await logon(make().data)).out.status, STATUS_SUCCESS);
+  assert.equal((await dir.getAccount('alice')).badPwdCount, 0);
+
+  // Unknown account: STATUS_NO_SUCH_USER (Flags bit A clear), STATUS_LOGON_FAILURE with it set.
+  assert.equal((await logon(make({ username: 'nobody' }).data)).out.status, STATUS_NO_SUCH_USER);
+  assert.equal((await logon(make({ username: 'nobody', flags: 1 }).data)).out.status, 0xc000006d);
+  // auth-int is not validated.
+  assert.equal((await logon(make({ qopType: QOP_TYPE.AUTH_INT, qop: 'auth-int' }).data)).out.status, 0xc00000bb);
 });
 
 test('NetrLogonGetCapabilities returns the negotiated flags under the authenticator', async () => {
