@@ -7,7 +7,7 @@
 //   NegTokenResp*                 -> NegTokenResp ... until accept-completed
 //   raw NTLMSSP / Kerberos token  -> the mechanism's raw reply ("universal receiver")
 
-import { SEC_E, SecurityError, type ContextFlags, type LogonToken, type SecurityContext, type Step } from '../security/types.js';
+import { SEC_E, SecurityError, type SecurityContext, type Step } from '../security/types.js';
 import {
   NEG_HINT_NAME,
   NegState,
@@ -29,20 +29,18 @@ import {
   SEC_E_SECPKG_NOT_FOUND,
   asSecurityError,
   effectiveMic,
-  flagsOf,
   mechRequiresMic,
   mechanismOf,
   micNeeded,
   rejectToken,
-  requireEstablished,
   signMechList,
   stepMechanism,
-  rpcProtectionOf,
   verifyMechList,
   type MechanismFactories,
   type NegotiableMechanism,
+  NegotiatedContext,
 } from './mechanism.js';
-import type { RpcPduParts, RpcProtection } from '../rpc/protection.js';
+import type { RpcProtection } from '../rpc/protection.js';
 
 export interface NegotiateAcceptorOptions extends MechanismFactories {
   /**
@@ -67,7 +65,7 @@ interface Chosen {
   mechDone: boolean;
 }
 
-export class NegotiateAcceptor implements SecurityContext, RpcProtection {
+export class NegotiateAcceptor extends NegotiatedContext implements SecurityContext, RpcProtection {
   readonly mechanism = 'Negotiate' as const;
   readonly role = 'acceptor' as const;
 
@@ -82,7 +80,12 @@ export class NegotiateAcceptor implements SecurityContext, RpcProtection {
   private micReceived = false;
   private rawMode = false;
 
+  protected get chosenContext(): SecurityContext | undefined {
+    return this.chosen?.ctx;
+  }
+
   constructor(private readonly options: NegotiateAcceptorOptions) {
+    super();
     if (!options.kerberos && !options.ntlm) throw new TypeError('NegotiateAcceptor needs at least one mechanism factory');
   }
 
@@ -100,49 +103,6 @@ export class NegotiateAcceptor implements SecurityContext, RpcProtection {
   /** True when the client spoke the mechanism directly, without SPNEGO ("universal receiver"). */
   get raw(): boolean {
     return this.rawMode;
-  }
-
-  get peer(): LogonToken | undefined {
-    return this.done ? this.chosen?.ctx.peer : undefined;
-  }
-  get peerName(): string | undefined {
-    return this.done ? this.chosen?.ctx.peerName : undefined;
-  }
-  get sessionKey(): Buffer | undefined {
-    return this.done ? this.chosen?.ctx.sessionKey : undefined;
-  }
-  get flags(): ContextFlags {
-    return flagsOf(this.chosen?.ctx, this.done);
-  }
-
-  sign(message: Buffer): Buffer {
-    return requireEstablished(this.chosen?.ctx, this.done).sign(message);
-  }
-  verify(message: Buffer, signature: Buffer): void {
-    requireEstablished(this.chosen?.ctx, this.done).verify(message, signature);
-  }
-  seal(message: Buffer): Buffer {
-    return requireEstablished(this.chosen?.ctx, this.done).seal(message);
-  }
-  unseal(token: Buffer): Buffer {
-    return requireEstablished(this.chosen?.ctx, this.done).unseal(token);
-  }
-
-  // DCE/RPC per-PDU protection: the chosen mechanism's own (see rpcProtectionOf).
-  rpcSignatureLength(level: number): number {
-    return rpcProtectionOf(this.chosen?.ctx, this.done).rpcSignatureLength(level);
-  }
-  rpcSign(parts: RpcPduParts): Buffer {
-    return rpcProtectionOf(this.chosen?.ctx, this.done).rpcSign(parts);
-  }
-  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
-    rpcProtectionOf(this.chosen?.ctx, this.done).rpcVerify(parts, signature);
-  }
-  rpcSeal(parts: RpcPduParts): Buffer {
-    return rpcProtectionOf(this.chosen?.ctx, this.done).rpcSeal(parts);
-  }
-  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
-    rpcProtectionOf(this.chosen?.ctx, this.done).rpcUnseal(parts, signature);
   }
 
   async step(input?: Buffer): Promise<Step> {

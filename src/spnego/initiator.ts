@@ -8,7 +8,7 @@
 // A mechanism whose first step fails (no Kerberos ticket obtainable, no KDC) is left out of the
 // list, so the next one (NTLM, when configured) is offered and used instead.
 
-import { SEC_E, SecurityError, type ContextFlags, type LogonToken, type SecurityContext, type Step } from '../security/types.js';
+import { SEC_E, SecurityError, type SecurityContext, type Step } from '../security/types.js';
 import {
   NegState,
   OID,
@@ -27,18 +27,16 @@ import {
   SEC_E_SECPKG_NOT_FOUND,
   asSecurityError,
   effectiveMic,
-  flagsOf,
   mechanismOf,
   micNeeded,
-  requireEstablished,
   signMechList,
   stepMechanism,
-  rpcProtectionOf,
   verifyMechList,
   type MechanismFactories,
   type NegotiableMechanism,
+  NegotiatedContext,
 } from './mechanism.js';
-import type { RpcPduParts, RpcProtection } from '../rpc/protection.js';
+import type { RpcProtection } from '../rpc/protection.js';
 
 export interface NegotiateInitiatorOptions extends MechanismFactories {
   /**
@@ -56,7 +54,7 @@ interface Current {
   mechDone: boolean;
 }
 
-export class NegotiateInitiator implements SecurityContext, RpcProtection {
+export class NegotiateInitiator extends NegotiatedContext implements SecurityContext, RpcProtection {
   readonly mechanism = 'Negotiate' as const;
   readonly role = 'initiator' as const;
 
@@ -71,7 +69,12 @@ export class NegotiateInitiator implements SecurityContext, RpcProtection {
   /** Why a preferred mechanism was skipped (e.g. Kerberos could not get a ticket). */
   readonly skipped: { mechanism: NegotiableMechanism; error: SecurityError }[] = [];
 
+  protected get chosenContext(): SecurityContext | undefined {
+    return this.current?.ctx;
+  }
+
   constructor(private readonly options: NegotiateInitiatorOptions) {
+    super();
     if (!options.kerberos && !options.ntlm) throw new TypeError('NegotiateInitiator needs at least one mechanism factory');
   }
 
@@ -85,49 +88,6 @@ export class NegotiateInitiator implements SecurityContext, RpcProtection {
   get mechTypes(): readonly string[] {
     return this.oids;
   }
-  get peer(): LogonToken | undefined {
-    return this.done ? this.current?.ctx.peer : undefined;
-  }
-  get peerName(): string | undefined {
-    return this.done ? this.current?.ctx.peerName : undefined;
-  }
-  get sessionKey(): Buffer | undefined {
-    return this.done ? this.current?.ctx.sessionKey : undefined;
-  }
-  get flags(): ContextFlags {
-    return flagsOf(this.current?.ctx, this.done);
-  }
-
-  sign(message: Buffer): Buffer {
-    return requireEstablished(this.current?.ctx, this.done).sign(message);
-  }
-  verify(message: Buffer, signature: Buffer): void {
-    requireEstablished(this.current?.ctx, this.done).verify(message, signature);
-  }
-  seal(message: Buffer): Buffer {
-    return requireEstablished(this.current?.ctx, this.done).seal(message);
-  }
-  unseal(token: Buffer): Buffer {
-    return requireEstablished(this.current?.ctx, this.done).unseal(token);
-  }
-
-  // DCE/RPC per-PDU protection: the chosen mechanism's own (see rpcProtectionOf).
-  rpcSignatureLength(level: number): number {
-    return rpcProtectionOf(this.current?.ctx, this.done).rpcSignatureLength(level);
-  }
-  rpcSign(parts: RpcPduParts): Buffer {
-    return rpcProtectionOf(this.current?.ctx, this.done).rpcSign(parts);
-  }
-  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
-    rpcProtectionOf(this.current?.ctx, this.done).rpcVerify(parts, signature);
-  }
-  rpcSeal(parts: RpcPduParts): Buffer {
-    return rpcProtectionOf(this.current?.ctx, this.done).rpcSeal(parts);
-  }
-  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
-    rpcProtectionOf(this.current?.ctx, this.done).rpcUnseal(parts, signature);
-  }
-
   async step(input?: Buffer): Promise<Step> {
     if (this.state === 'failed') throw new SecurityError(SEC_E.INVALID_HANDLE, 'the Negotiate context has failed');
     try {

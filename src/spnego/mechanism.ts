@@ -3,8 +3,8 @@
 // computation (RFC 4178 5) and the error type. Negotiate only ever talks to mechanisms through
 // the SecurityContext interface plus these optional, duck-typed hooks.
 
-import { NO_FLAGS, SEC_E, SecurityError, type ContextFlags, type SecurityContext, type Step } from '../security/types.js';
-import type { RpcProtection } from '../rpc/protection.js';
+import { NO_FLAGS, SEC_E, SecurityError, type ContextFlags, type LogonToken, type SecurityContext, type Step } from '../security/types.js';
+import type { RpcPduParts, RpcProtection } from '../rpc/protection.js';
 import { OID, encodeNegTokenResp, NegState } from './messages.js';
 
 /** The mechanisms Negotiate can select. */
@@ -181,3 +181,57 @@ export function flagsOf(ctx: SecurityContext | undefined, done: boolean): Contex
 
 /** Upper bound on one token: far above Kerberos' MaxTokenSize (64 KiB) yet bounded. */
 export const MAX_TOKEN_BYTES = 1 << 20;
+
+/**
+ * What both Negotiate contexts share once a mechanism is chosen: after completion, identity,
+ * keys, flags and per-message protection are the chosen mechanism's own (RFC 4178 3.2 step 6),
+ * for GSS messages and DCE/RPC PDUs alike. Subclasses say which context was chosen.
+ */
+export abstract class NegotiatedContext implements RpcProtection {
+  abstract get done(): boolean;
+  /** The chosen mechanism's context, once one is chosen. */
+  protected abstract get chosenContext(): SecurityContext | undefined;
+
+  get peer(): LogonToken | undefined {
+    return this.done ? this.chosenContext?.peer : undefined;
+  }
+  get peerName(): string | undefined {
+    return this.done ? this.chosenContext?.peerName : undefined;
+  }
+  get sessionKey(): Buffer | undefined {
+    return this.done ? this.chosenContext?.sessionKey : undefined;
+  }
+  get flags(): ContextFlags {
+    return flagsOf(this.chosenContext, this.done);
+  }
+
+  sign(message: Buffer): Buffer {
+    return requireEstablished(this.chosenContext, this.done).sign(message);
+  }
+  verify(message: Buffer, signature: Buffer): void {
+    requireEstablished(this.chosenContext, this.done).verify(message, signature);
+  }
+  seal(message: Buffer): Buffer {
+    return requireEstablished(this.chosenContext, this.done).seal(message);
+  }
+  unseal(token: Buffer): Buffer {
+    return requireEstablished(this.chosenContext, this.done).unseal(token);
+  }
+
+  // DCE/RPC per-PDU protection: the chosen mechanism's own (see rpcProtectionOf).
+  rpcSignatureLength(level: number): number {
+    return rpcProtectionOf(this.chosenContext, this.done).rpcSignatureLength(level);
+  }
+  rpcSign(parts: RpcPduParts): Buffer {
+    return rpcProtectionOf(this.chosenContext, this.done).rpcSign(parts);
+  }
+  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
+    rpcProtectionOf(this.chosenContext, this.done).rpcVerify(parts, signature);
+  }
+  rpcSeal(parts: RpcPduParts): Buffer {
+    return rpcProtectionOf(this.chosenContext, this.done).rpcSeal(parts);
+  }
+  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
+    rpcProtectionOf(this.chosenContext, this.done).rpcUnseal(parts, signature);
+  }
+}
