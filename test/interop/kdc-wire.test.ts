@@ -3,7 +3,6 @@
 // at both listeners, and a real kinit still works afterwards.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -14,34 +13,12 @@ import { buildAsReq } from '../../src/kerberos/client/as-client.js';
 import { encodeKdcReq } from '../../src/kerberos/messages/index.js';
 import { NT } from '../../src/kerberos/messages/types.js';
 import { mitEnv, requirePeer, run } from '../helpers/peers.js';
+import { captureLoopback, TSHARK } from '../helpers/tshark.js';
+
+const capture = (port: number, file: string, body: () => Promise<void>) => captureLoopback(`port ${port}`, file, body);
 
 const KINIT = requirePeer('/usr/bin/kinit');
 const KVNO = requirePeer('/usr/bin/kvno');
-const TSHARK = requirePeer('/usr/bin/tshark');
-
-async function capture(port: number, file: string, body: () => Promise<void>): Promise<void> {
-  const child = spawn(TSHARK, ['-i', 'lo', '-f', `port ${port}`, '-w', file, '-a', 'duration:120'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tshark did not start: ${err}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/Capturing on/.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`tshark exited: ${err}`)));
-  });
-  try {
-    await body();
-    await new Promise((r) => setTimeout(r, 500));
-  } finally {
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await done;
-  }
-}
 
 describe('KDC on the wire', () => {
   let d: RunningDomain;

@@ -5,7 +5,6 @@
 // MS-KILE 3.4.5.4.1) — an independent reading of the token layout.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,37 +19,12 @@ import { startRpcServer, type RpcServer } from '../../src/rpc/server.js';
 import { ECHO_IN, WHOAMI_UUID, WHOAMI_VERSION, whoamiInterface } from '../../src/rpc/whoami.js';
 import { DirectoryAuthority } from '../../src/security/directory-authority.js';
 import { NegotiateAcceptor, NegotiateInitiator } from '../../src/spnego/index.js';
-import { requirePeer, run } from '../helpers/peers.js';
+import { run } from '../helpers/peers.js';
+import { captureLoopback as capture, TSHARK } from '../helpers/tshark.js';
 import { impacket } from './impacket-helper.js';
 
-const TSHARK = requirePeer('/usr/bin/tshark');
 const KDC = '127.0.0.90';
 const PASSWORD = 'Alice-Passw0rd!';
-
-async function capture(filter: string, file: string, body: () => Promise<void>): Promise<void> {
-  const child = spawn(TSHARK, ['-i', 'lo', '-f', filter, '-w', file, '-a', 'duration:120'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tshark did not start: ${err}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/Capturing on/.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`tshark exited: ${err}`)));
-  });
-  await new Promise((r) => setTimeout(r, 1000));
-  try {
-    await body();
-    await new Promise((r) => setTimeout(r, 500));
-  } finally {
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await done;
-  }
-}
 
 describe('Kerberos-protected DCE/RPC on the wire', () => {
   let domain: RunningDomain;

@@ -3,7 +3,6 @@
 // malformed packet and no expert error.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,37 +17,13 @@ import { AUTHN, AUTHN_LEVEL, BIND_TIME_FEATURE } from '../../src/rpc/pdu.js';
 import { startRpcServer, type RpcServer } from '../../src/rpc/server.js';
 import { ECHO_IN, WHOAMI_UUID, WHOAMI_VERSION, whoamiInterface } from '../../src/rpc/whoami.js';
 import { DirectoryAuthority } from '../../src/security/directory-authority.js';
-import { requirePeer, run } from '../helpers/peers.js';
+import { run } from '../helpers/peers.js';
+import { captureLoopback, TSHARK } from '../helpers/tshark.js';
+
+const capture = (ports: number[], file: string, body: () => Promise<void>) =>
+  captureLoopback(ports.map((p) => `port ${p}`).join(' or '), file, body);
 import { impacket } from './impacket-helper.js';
 
-const TSHARK = requirePeer('/usr/bin/tshark');
-
-async function capture(ports: number[], file: string, body: () => Promise<void>): Promise<void> {
-  const filter = ports.map((p) => `port ${p}`).join(' or ');
-  const child = spawn(TSHARK, ['-i', 'lo', '-f', filter, '-w', file, '-a', 'duration:120'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tshark did not start: ${err}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/Capturing on/.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`tshark exited: ${err}`)));
-  });
-  // "Capturing on" comes slightly before packets are really captured.
-  await new Promise((r) => setTimeout(r, 1000));
-  try {
-    await body();
-    await new Promise((r) => setTimeout(r, 500));
-  } finally {
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await done;
-  }
-}
 
 describe('DCE/RPC on the wire', () => {
   let domain: RunningDomain;
