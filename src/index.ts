@@ -31,3 +31,6 @@ export {
   type HttpAuthenticatorOptions,
   type HttpRule,
 } from './http/index.js';
+
+// Member servers: joining the domain and validating through the DC over Netlogon (MS-NRPC, MS-APDS).
+export { NetlogonAuthority, joinDomain, loadMemberState, type MemberState, type ProvisionBlob } from './member/index.js';

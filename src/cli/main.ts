@@ -10,6 +10,7 @@ import { registerComputer } from './computer.js';
 import { registerDc } from './dc.js';
 import { registerDemo } from './demo.js';
 import { registerGroup } from './group.js';
+import { registerJoin } from './join.js';
 import { registerKeytab } from './keytab.js';
 import { registerKrb5Conf } from './krb5conf.js';
 import { registerProvision } from './provision.js';
@@ -25,6 +26,7 @@ const COMMANDS: Register[] = [
   registerUser,
   registerGroup,
   registerComputer,
+  registerJoin,
   registerSpn,
   registerKeytab,
   registerKrb5Conf,

@@ -1,9 +1,11 @@
 // The DC's RPC services (MS-AUTHSO 7, MS-NRPC): Netlogon on an ncacn_ip_tcp port of its own,
 // with NTLM (and SPNEGO-wrapped NTLM) as RPC security providers validated against the
-// directory, and the endpoint mapper (MS-RPCE 2.2.1.2) on its own port announcing it.
+// directory and the Netlogon secure channel provider (auth type 68, src/netlogon/ssp.ts), and
+// the endpoint mapper (MS-RPCE 2.2.1.2) on its own port announcing it.
 
 import type { Directory } from '../directory/directory.js';
-import { createNetlogonInterface } from '../netlogon/index.js';
+import { createNetlogonInterface, SecureChannelStore } from '../netlogon/index.js';
+import { NetlogonSspAcceptor } from '../netlogon/ssp.js';
 import { NtlmAcceptor } from '../ntlm/index.js';
 import { AUTHN } from '../rpc/pdu.js';
 import { ntlmRpc } from '../rpc/ntlm.js';
@@ -31,7 +33,11 @@ export interface DcRpcServices {
 export async function startDcRpcServices(o: DcRpcOptions): Promise<DcRpcServices> {
   const domain = await o.directory.getDomain();
   const authority = new DirectoryAuthority(o.directory, { dcName: o.dcName });
+  // One store for the Netlogon interface and the secure-channel (type 68) acceptor: a member's
+  // sealed bind uses the session key its NetrServerAuthenticate3 established (MS-NRPC 3.3).
+  const channels = new SecureChannelStore();
   const netlogon = createNetlogonInterface({
+    channels,
     directory: o.directory,
     authority,
     dcName: o.dcName,
@@ -53,7 +59,7 @@ export async function startDcRpcServices(o: DcRpcOptions): Promise<DcRpcServices
     host: o.host,
     port: o.rpcPort,
     interfaces: [netlogon],
-    acceptors: { [AUTHN.WINNT]: ntlm },
+    acceptors: { [AUTHN.WINNT]: ntlm, [AUTHN.NETLOGON]: () => new NetlogonSspAcceptor({ channels }) },
     onError: o.onError,
   });
   let epm;

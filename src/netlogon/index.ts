@@ -3,3 +3,5 @@
 export * from './idl.js';
 export * from './secure-channel.js';
 export * from './server.js';
+export * from './client.js';
+export * from './ssp.js';

@@ -4,7 +4,7 @@
 
 import type { SidAndAttributes } from '../pac/types.js';
 
-export type MechanismName = 'Kerberos' | 'NTLM' | 'Negotiate' | 'Digest' | 'Basic' | 'Certificate';
+export type MechanismName = 'Kerberos' | 'NTLM' | 'Negotiate' | 'Digest' | 'Basic' | 'Certificate' | 'Netlogon';
 
 /** What one step of the handshake produced. `output` goes to the peer (possibly empty). */
 export interface Step {
