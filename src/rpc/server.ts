@@ -151,7 +151,7 @@ export class RpcServer {
       maxFrag: Math.min(0xffff, Math.max(MIN_FRAG, opts.maxFrag ?? DEFAULT_MAX_FRAG)),
     };
     for (const i of opts.interfaces ?? []) this.register(i);
-    this.server = net.createServer((s) => this.accept(s));
+    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s)); // small PDUs (auth3, then the request) must not wait for delayed ACKs
   }
 
   register(iface: RpcInterface): void {
