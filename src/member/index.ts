@@ -4,3 +4,4 @@
 export * from './netlogon-authority.js';
 export * from './provision.js';
 export * from './state.js';
+export * from './rpc-server.js';
