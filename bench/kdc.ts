@@ -4,7 +4,7 @@
 // See docs/benchmarks.md for what is measured and the recorded figures.
 
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ Targets (default: authso, and mit and mit-nowrite when /usr/sbin/krb5kdc exists)
 
 Load:
   --transport T          tcp (one connection per request, default), tcp-persistent, udp
-  --concurrency N        requests in flight at peak (default 32)
+  --concurrency N        requests in flight at peak (default 4; see docs/benchmarks.md)
   --seconds S            length of each measured run (default 10)
   --warmup S             unmeasured load before each peak run (default 2)
   --max-requests N       cap on requests per run (default 200000)
@@ -50,6 +50,7 @@ Realm:
 Output:
   --json                 print one JSON document on stdout (progress goes to stderr; use
                          \`npm run -s bench -- --json\` so that npm's banner stays out of it)
+  --json-out FILE        also write the JSON document to FILE (the table still goes to stdout)
   --profile DIR          write a V8 CPU profile of each authso DC process into DIR
   --help`;
 
@@ -74,6 +75,7 @@ interface Options {
   password: string;
   service: string;
   json: boolean;
+  jsonOut?: string;
   profile?: string;
 }
 
@@ -87,7 +89,7 @@ function parseOptions(argv: string[]): Options {
       'kdc-pid': { type: 'string' },
       accounts: { type: 'string', default: '0' },
       transport: { type: 'string', default: 'tcp' },
-      concurrency: { type: 'string', default: '32' },
+      concurrency: { type: 'string', default: '4' },
       seconds: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
       'max-requests': { type: 'string', default: '200000' },
@@ -99,6 +101,7 @@ function parseOptions(argv: string[]): Options {
       password: { type: 'string', default: 'Bench-Passw0rd!' },
       service: { type: 'string', default: 'HTTP/web.example.test' },
       json: { type: 'boolean', default: false },
+      'json-out': { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -147,6 +150,7 @@ function parseOptions(argv: string[]): Options {
     password: values.password,
     service: values.service,
     json: values.json,
+    jsonOut: values['json-out'],
     profile: values.profile,
   };
 }
@@ -194,6 +198,8 @@ interface AuthsoDc {
   pid: number;
   startMs: number;
   provisionMs: number;
+  provisionCpuMs: number;
+  provisionOtherCpuMs?: number;
   stop(): Promise<void>;
 }
 
@@ -218,6 +224,8 @@ async function startAuthso(opts: Options, accounts: number): Promise<AuthsoDc> {
     pid: ready.pid,
     startMs: ready.startMs,
     provisionMs: ready.provisionMs,
+    provisionCpuMs: ready.provisionCpuMs,
+    provisionOtherCpuMs: ready.provisionOtherCpuMs,
     async stop() {
       if (child.connected) child.send('stop');
       await stopProcess(child, 10_000);
@@ -247,7 +255,7 @@ async function peakWithWarmup(opts: Options, name: string, w: Workload, target: 
   }
   progress(opts, `${name}: ${w.name} peak, ${opts.concurrency} in flight, ${opts.seconds} s`);
   const r = await runPeak(w, target, { concurrency: opts.concurrency, seconds: opts.seconds, maxRequests: opts.maxRequests, sampleEvery: opts.sample });
-  progress(opts, `${name}: ${w.name} ${r.okPerSec.toFixed(0)}/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}`);
+  progress(opts, `${name}: ${w.name} ${r.okPerSec.toFixed(0)}/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}, other CPU ${pct(r.otherCpuPct)}`);
   return r;
 }
 
@@ -262,7 +270,7 @@ async function atHalf(opts: Options, name: string, w: Workload, target: LoadTarg
     maxInflight: Math.max(256, opts.concurrency * 4),
     sampleEvery: opts.sample,
   });
-  progress(opts, `${name}: ${w.name} at half peak p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}`);
+  progress(opts, `${name}: ${w.name} at half peak p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}, other CPU ${pct(r.otherCpuPct)}`);
   return r;
 }
 
@@ -282,11 +290,16 @@ interface LargeResult {
   accounts: number;
   provisionMs: number;
   perAccountMs: number;
+  /** CPU time of the DC process while provisioning, and of everything else on the machine meanwhile. */
+  provisionCpuMs: number;
+  provisionOtherCpuMs?: number;
   clientUsers: number;
   as: RunStats;
   memoryMiB?: { rss: number; hwm: number };
   /** AS-REQ/s with N accounts / AS-REQ/s with --users accounts. */
   asRatioToSmall?: number;
+  /** The same for AS-REQs per KDC CPU-second (less sensitive to other load on the machine). */
+  asPerCpuRatioToSmall?: number;
 }
 
 async function measureLarge(opts: Options, small: TargetResult | undefined): Promise<LargeResult> {
@@ -300,17 +313,23 @@ async function measureLarge(opts: Options, small: TargetResult | undefined): Pro
   progress(opts, `authso: provisioning ${opts.accounts} accounts through the Directory API`);
   const dc = await startAuthso(opts, opts.accounts);
   try {
-    progress(opts, `authso: ${opts.accounts} accounts in ${(dc.provisionMs / 1000).toFixed(1)} s`);
+    progress(
+      opts,
+      `authso: ${opts.accounts} accounts in ${(dc.provisionMs / 1000).toFixed(1)} s (DC CPU ${(dc.provisionCpuMs / 1000).toFixed(1)} s, other processes ${((dc.provisionOtherCpuMs ?? NaN) / 1000).toFixed(1)} s)`,
+    );
     const target: LoadTarget = { endpoint: dc.endpoint, transport: opts.transport, timeoutMs: opts.timeoutMs, serverPid: dc.pid };
     const as = await peakWithWarmup(opts, `authso ${opts.accounts}`, asWorkload(opts.realm, users), target);
     return {
       accounts: opts.accounts,
       provisionMs: dc.provisionMs,
       perAccountMs: dc.provisionMs / opts.accounts,
+      provisionCpuMs: dc.provisionCpuMs,
+      provisionOtherCpuMs: dc.provisionOtherCpuMs,
       clientUsers,
       as,
       memoryMiB: processMemoryMiB(dc.pid),
       asRatioToSmall: small ? as.okPerSec / small.as.okPerSec : undefined,
+      asPerCpuRatioToSmall: small?.as.okPerKdcCpuSec && as.okPerKdcCpuSec ? as.okPerKdcCpuSec / small.as.okPerKdcCpuSec : undefined,
     };
   } finally {
     await dc.stop();
@@ -322,6 +341,8 @@ async function measureLarge(opts: Options, small: TargetResult | undefined): Pro
 interface Report {
   machine: Machine;
   options: Omit<Options, 'json' | 'password'>;
+  /** One aes256-cts-hmac-sha1-96 string-to-key (PBKDF2-HMAC-SHA1, 4096 iterations) in the client, ms. */
+  aes256StringToKeyMs: number;
   targets: TargetResult[];
   /** authso / MIT for each MIT variant, by its name. */
   ratios?: Record<string, Record<string, number>>;
@@ -332,11 +353,13 @@ interface Report {
 function ratios(a: TargetResult, m: TargetResult): Record<string, number> {
   const r: Record<string, number> = {
     asPerSec: a.as.okPerSec / m.as.okPerSec,
+    asPerCpu: (a.as.okPerKdcCpuSec ?? NaN) / (m.as.okPerKdcCpuSec ?? NaN),
     asP50: a.as.latencyMs.p50 / m.as.latencyMs.p50,
     asP99: a.as.latencyMs.p99 / m.as.latencyMs.p99,
   };
   if (a.tgs && m.tgs) {
     r.tgsPerSec = a.tgs.okPerSec / m.tgs.okPerSec;
+    r.tgsPerCpu = (a.tgs.okPerKdcCpuSec ?? NaN) / (m.tgs.okPerKdcCpuSec ?? NaN);
     r.tgsP50 = a.tgs.latencyMs.p50 / m.tgs.latencyMs.p50;
     r.tgsP99 = a.tgs.latencyMs.p99 / m.tgs.latencyMs.p99;
   }
@@ -389,13 +412,15 @@ function render(rep: Report, opts: Options): string {
   const runRows = (s: (t: TargetResult) => RunStats | undefined, key: string): void => {
     add('  latency p50 ms', (t) => f2(s(t)?.latencyMs.p50), `${key}P50`);
     add('  latency p99 ms', (t) => f2(s(t)?.latencyMs.p99), `${key}P99`);
-    add('  KDC CPU / client CPU', (t) => `${pct(s(t)?.serverCpuPct)} / ${pct(s(t)?.clientCpuPct)}`);
+    add('  CPU: KDC / client / other', (t) => `${pct(s(t)?.serverCpuPct)} / ${pct(s(t)?.clientCpuPct)} / ${pct(s(t)?.otherCpuPct)}`);
     add('  SYN drops (accept queue full)', (t) => f0(s(t)?.listenOverflows));
     add('  errors', (t) => errorsCell(s(t)));
   };
   add('AS-REQ/s (peak)', (t) => f0(t.as.okPerSec), 'asPerSec');
+  add('  per KDC CPU-second', (t) => f0(t.as.okPerKdcCpuSec), 'asPerCpu');
   runRows((t) => t.as, 'as');
   add('TGS-REQ/s (peak)', (t) => f0(t.tgs?.okPerSec), 'tgsPerSec');
+  add('  per KDC CPU-second', (t) => f0(t.tgs?.okPerKdcCpuSec), 'tgsPerCpu');
   runRows((t) => t.tgs, 'tgs');
   if (opts.half) {
     add('AS at half peak: rate/s', (t) => f0(t.asHalf?.okPerSec));
@@ -408,6 +433,7 @@ function render(rep: Report, opts: Options): string {
   out.push(table(rows));
   const errs = rep.targets.flatMap((t) => [t.as, t.tgs, t.asHalf, t.tgsHalf].filter((s): s is RunStats => !!s && !!s.firstError).map((s) => `${t.name} ${s.workload}${s.mode === 'rate' ? ' (half peak)' : ''}: ${s.firstError}`));
   if (errs.length) out.push('', 'first error of each run with errors:', ...errs.map((e) => `  ${e}`));
+  out.push(`one aes256 string-to-key (PBKDF2-HMAC-SHA1 x 4096) in the load generator: ${rep.aes256StringToKeyMs.toFixed(2)} ms`);
   if (rep.large) {
     const l = rep.large;
     out.push('');
@@ -415,9 +441,17 @@ function render(rep: Report, opts: Options): string {
     out.push(
       table([
         ['provisioning time', `${(l.provisionMs / 1000).toFixed(1)} s (${l.perAccountMs.toFixed(2)} ms per account, Directory.createUser one by one)`],
+        [
+          '  CPU: DC / other',
+          `${(l.provisionCpuMs / 1000).toFixed(1)} s / ${l.provisionOtherCpuMs === undefined ? '-' : `${(l.provisionOtherCpuMs / 1000).toFixed(1)} s`}`,
+        ],
         ['AS-REQ/s (peak)', `${f0(l.as.okPerSec)} (${l.asRatioToSmall === undefined ? '-' : `${(l.asRatioToSmall * 100).toFixed(0)}% of the ${opts.users}-account figure`})`],
+        [
+          '  per KDC CPU-second',
+          `${f0(l.as.okPerKdcCpuSec)}${l.asPerCpuRatioToSmall === undefined ? '' : ` (${(l.asPerCpuRatioToSmall * 100).toFixed(0)}% of the ${opts.users}-account figure)`}`,
+        ],
         ['  latency p50 / p99 ms', `${f2(l.as.latencyMs.p50)} / ${f2(l.as.latencyMs.p99)}`],
-        ['  KDC CPU / client CPU', `${pct(l.as.serverCpuPct)} / ${pct(l.as.clientCpuPct)}`],
+        ['  CPU: KDC / client / other', `${pct(l.as.serverCpuPct)} / ${pct(l.as.clientCpuPct)} / ${pct(l.as.otherCpuPct)}`],
         ['  errors', errorsCell(l.as)],
         ['DC RSS after the run', l.memoryMiB ? `${l.memoryMiB.rss.toFixed(0)} MiB (peak ${l.memoryMiB.hwm.toFixed(0)} MiB)` : '-'],
       ]),
@@ -434,6 +468,12 @@ function render(rep: Report, opts: Options): string {
     out.push(`  AS-REQ/s with ${rep.large.accounts} accounts within 20% of ${opts.users}: ${mark(tm.largeWithin20Pct)}`);
     out.push(`  DC RSS < 300 MB with ${rep.large.accounts} accounts: ${mark(tm.rssUnder300MB)}`);
   }
+  const runs = [...rep.targets.flatMap((t) => [t.as, t.tgs, t.asHalf, t.tgsHalf]), rep.large?.as].filter((s): s is RunStats => !!s);
+  const noisiest = Math.max(0, ...runs.map((s) => s.otherCpuPct ?? 0));
+  out.push(
+    `quiet machine: other processes used at most ${pct(noisiest)} of a core during any measured run` +
+      (noisiest > 10 ? ' — NOT quiet, figures are disturbed' : ''),
+  );
   if (m.loadAverageAtEnd) out.push(`load average at end ${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' ')}`);
   return out.join('\n');
 }
@@ -449,6 +489,7 @@ async function main(): Promise<void> {
   const names = Array.from({ length: opts.users }, (_, i) => `user${i}`);
   const t0 = performance.now();
   const users = deriveUsers(opts.realm, names, opts.password);
+  const s2kMs = (performance.now() - t0) / users.length;
   progress(opts, `derived ${users.length} client keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const results: TargetResult[] = [];
@@ -491,10 +532,11 @@ async function main(): Promise<void> {
   const large = opts.accounts > 0 ? await measureLarge(opts, authso) : undefined;
   machine.loadAverageAtEnd = loadavg();
 
-  const { json: _json, password: _password, profile: _profile, ...shown } = opts;
+  const { json: _json, jsonOut: _jsonOut, password: _password, profile: _profile, ...shown } = opts;
   const report: Report = {
     machine,
     options: shown,
+    aes256StringToKeyMs: s2kMs,
     targets: results,
     ratios: authso && mits.length ? Object.fromEntries(mits.map((m) => [m.name, ratios(authso, m)])) : undefined,
     large,
@@ -505,6 +547,7 @@ async function main(): Promise<void> {
       rssUnder300MB: large?.memoryMiB ? large.memoryMiB.rss * 1.048576 < 300 : undefined,
     },
   };
+  if (opts.jsonOut) writeFileSync(opts.jsonOut, `${JSON.stringify(report, null, 2)}\n`);
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(`${render(report, opts)}\n`);
 }

@@ -58,6 +58,8 @@ export interface RunStats {
   tcpFallbacks: number;
   elapsedSec: number;
   okPerSec: number;
+  /** Replies per second of KDC CPU time (ok / KDC CPU seconds): the KDC's cost per request, less disturbed by other load. */
+  okPerKdcCpuSec?: number;
   /** Latency from sending the request to having the whole reply, ms. */
   latencyMs: Percentiles;
   /** Open loop only: latency measured from the scheduled send time (includes client lag). */
@@ -66,6 +68,11 @@ export interface RunStats {
   clientCpuPct: number;
   /** CPU used by the KDC process over the run, % of one core. */
   serverCpuPct?: number;
+  /**
+   * CPU used by everything else on the machine during the run (all busy time minus this process
+   * and the KDC), % of one core: a measure of how quiet the machine was.
+   */
+  otherCpuPct?: number;
   /** Connections the kernel dropped because the KDC's accept queue was full, during the run. */
   listenOverflows?: number;
   firstError?: string;
@@ -90,6 +97,18 @@ export function processCpuSeconds(pid: number): number | undefined {
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time all processes of the machine spent busy (/proc/stat), in seconds. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...
+    const busy = f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0);
+    return busy / ticksPerSecond();
   } catch {
     return undefined;
   }
@@ -210,6 +229,7 @@ interface Meter {
   cpu0: NodeJS.CpuUsage;
   server0: number | undefined;
   overflows0: number | undefined;
+  busy0: number | undefined;
 }
 
 function startMeter(target: LoadTarget): Meter {
@@ -218,18 +238,26 @@ function startMeter(target: LoadTarget): Meter {
     cpu0: process.cpuUsage(),
     server0: target.serverPid ? processCpuSeconds(target.serverPid) : undefined,
     overflows0: listenOverflows(),
+    busy0: machineBusySeconds(),
   };
 }
 
-function stopMeter(m: Meter, target: LoadTarget): Pick<RunStats, 'elapsedSec' | 'clientCpuPct' | 'serverCpuPct' | 'listenOverflows'> {
+function stopMeter(m: Meter, target: LoadTarget): Pick<RunStats, 'elapsedSec' | 'clientCpuPct' | 'serverCpuPct' | 'otherCpuPct' | 'listenOverflows'> {
   const elapsedSec = (performance.now() - m.t0) / 1000;
   const cpu = process.cpuUsage(m.cpu0);
   const server1 = target.serverPid ? processCpuSeconds(target.serverPid) : undefined;
   const overflows1 = listenOverflows();
+  const busy1 = machineBusySeconds();
+  const clientSec = (cpu.user + cpu.system) / 1e6;
+  const serverSec = m.server0 !== undefined && server1 !== undefined ? server1 - m.server0 : undefined;
   return {
     elapsedSec,
-    clientCpuPct: ((cpu.user + cpu.system) / 1e6 / elapsedSec) * 100,
-    serverCpuPct: m.server0 !== undefined && server1 !== undefined ? ((server1 - m.server0) / elapsedSec) * 100 : undefined,
+    clientCpuPct: (clientSec / elapsedSec) * 100,
+    serverCpuPct: serverSec !== undefined ? (serverSec / elapsedSec) * 100 : undefined,
+    otherCpuPct:
+      m.busy0 !== undefined && busy1 !== undefined && serverSec !== undefined
+        ? Math.max(0, ((busy1 - m.busy0 - clientSec - serverSec) / elapsedSec) * 100)
+        : undefined,
     listenOverflows: m.overflows0 !== undefined && overflows1 !== undefined ? overflows1 - m.overflows0 : undefined,
   };
 }
@@ -278,9 +306,11 @@ export async function runPeak(w: Workload, target: LoadTarget, o: PeakOptions): 
     tcpFallbacks: tcpFallbacks(channels),
     elapsedSec: m.elapsedSec,
     okPerSec: tally.ok / m.elapsedSec,
+    okPerKdcCpuSec: perCpu(tally.ok, m),
     latencyMs: percentiles(lat.subarray(0, n)),
     clientCpuPct: m.clientCpuPct,
     serverCpuPct: m.serverCpuPct,
+    otherCpuPct: m.otherCpuPct,
     listenOverflows: m.listenOverflows,
   };
 }
@@ -365,12 +395,18 @@ export async function runAtRate(w: Workload, target: LoadTarget, o: RateOptions)
     tcpFallbacks: tcpFallbacks([...channels]),
     elapsedSec: m.elapsedSec,
     okPerSec: tally.ok / m.elapsedSec,
+    okPerKdcCpuSec: perCpu(tally.ok, m),
     latencyMs: percentiles(lat.subarray(0, n)),
     scheduledLatencyMs: percentiles(sched.subarray(0, n)),
     clientCpuPct: m.clientCpuPct,
     serverCpuPct: m.serverCpuPct,
+    otherCpuPct: m.otherCpuPct,
     listenOverflows: m.listenOverflows,
   };
+}
+
+function perCpu(ok: number, m: { elapsedSec: number; serverCpuPct?: number }): number | undefined {
+  return m.serverCpuPct ? ok / ((m.serverCpuPct / 100) * m.elapsedSec) : undefined;
 }
 
 function counts(t: Tally): Pick<RunStats, 'sent' | 'ok' | 'krbErrors' | 'transportErrors' | 'verifyFailures' | 'verified' | 'skipped' | 'firstError'> {

@@ -101,7 +101,9 @@ export function tcpOnce(ep: Endpoint, req: Buffer, timeoutMs: number): Promise<B
       else if (r) finish(undefined, r);
     });
     sock.on('error', (e: NodeJS.ErrnoException) => finish(new TransportError(errorKind(e))));
-    sock.on('close', () => finish(new TransportError('closed before reply')));
+    sock.on('close', () => {
+      if (!settled) finish(new TransportError('closed before reply'));
+    });
   });
 }
 
