@@ -10,6 +10,7 @@
 // failures close the connection after the fault (MS-AUTHSO 7.3.8 step 2); other call failures
 // leave it serving.
 
+import { accessCheckToken, DEFAULT_GENERIC_MAPPING, GENERIC_EXECUTE, parseSddl } from '../dtyp/index.js';
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import { NdrError } from '../encoding/ndr.js';
@@ -76,6 +77,12 @@ export interface InterfaceSecurity {
   providers: number[];
   /** Lowest RPC_C_AUTHN_LEVEL_* accepted (NONE = 1 admits unauthenticated callers). */
   minLevel: number;
+  /**
+   * MS-AUTHSO 7.1.3.4: who may call, as SDDL (e.g. `D:(A;;GX;;;DU)`); each call's LogonToken is
+   * access-checked for execute rights and a refusal is an access-denied fault for that call
+   * (the connection keeps serving). Domain-relative aliases resolve in the caller's domain.
+   */
+  sddl?: string;
 }
 
 export interface RpcInterface {
@@ -573,6 +580,9 @@ class Connection {
     }
     const handler = Object.prototype.hasOwnProperty.call(iface.opnums, call.opnum) ? iface.opnums[call.opnum] : undefined;
     if (!handler) return this.send(this.fault(call.callId, call.contextId, NCA.s_op_rng_error, true));
+    if (sec?.sddl !== undefined && !callAuthorized(sec.sddl, st?.ctx.peer)) {
+      return this.send(this.fault(call.callId, call.contextId, NCA.s_fault_access_denied, false));
+    }
     const ctx: CallContext = {
       opnum: call.opnum,
       callId: call.callId,
@@ -630,3 +640,15 @@ class Connection {
   }
 }
 
+
+/** MS-AUTHSO 7.1.3.4 / MS-DTYP 2.5.3.2: may this caller execute methods of the interface? */
+function callAuthorized(sddl: string, peer: LogonToken | undefined): boolean {
+  if (!peer) return false;
+  try {
+    const domainSid = peer.userSid.slice(0, peer.userSid.lastIndexOf('-'));
+    const sd = parseSddl(sddl, { domainSid });
+    return accessCheckToken(sd, peer, GENERIC_EXECUTE, DEFAULT_GENERIC_MAPPING).allowed;
+  } catch {
+    return false; // an SDDL we cannot read admits nobody
+  }
+}

@@ -17,6 +17,8 @@ import { DirectoryAuthority } from '../../src/security/directory-authority.js';
 import { impacket } from './impacket-helper.js';
 
 const SECURE_UUID = '7d2c9a4e-1b3f-4e6a-8d5c-2f0e9b1a7c36';
+const USERS_UUID = '6c1e2f3a-0000-4000-8000-00000000a001';
+const ADMINS_UUID = '6c1e2f3a-0000-4000-8000-00000000a002';
 const PASSWORD = 'Alice-Passw0rd!';
 
 describe('impacket NTLM binds against the authso RPC server', () => {
@@ -29,6 +31,8 @@ describe('impacket NTLM binds against the authso RPC server', () => {
       interfaces: [
         whoamiInterface(),
         { ...whoamiInterface({ providers: [AUTHN.WINNT], minLevel: AUTHN_LEVEL.PKT_INTEGRITY }), uuid: SECURE_UUID },
+        { ...whoamiInterface({ providers: [AUTHN.WINNT], minLevel: AUTHN_LEVEL.CONNECT, sddl: 'D:(A;;GX;;;DU)' }), uuid: USERS_UUID },
+        { ...whoamiInterface({ providers: [AUTHN.WINNT], minLevel: AUTHN_LEVEL.CONNECT, sddl: 'D:(A;;GX;;;DA)' }), uuid: ADMINS_UUID },
       ],
       acceptors: {
         [AUTHN.WINNT]: () =>
@@ -119,6 +123,25 @@ describe('impacket NTLM binds against the authso RPC server', () => {
     const { contextId } = await c.bind({ uuid: WHOAMI_UUID, ...WHOAMI_VERSION });
     await assert.rejects(c.call(contextId, 0, Buffer.alloc(0)), (e: RpcError) => e.status === NCA.s_fault_access_denied);
     c.close();
+  });
+
+  test('MS-AUTHSO 7.1.3.4: the interface security descriptor authorizes each call', async () => {
+    for (const [uuid, allowed] of [
+      [USERS_UUID, true],
+      [ADMINS_UUID, false],
+    ] as const) {
+      const ctx = ntlmRpc(new NtlmInitiator({ user: 'alice', domain: 'EXAMPLE', password: PASSWORD }));
+      const c = await RpcClient.connect({ host: '127.0.0.1', port: server.port, auth: { type: AUTHN.WINNT, level: AUTHN_LEVEL.CONNECT, context: ctx } });
+      const { contextId } = await c.bind({ uuid, ...WHOAMI_VERSION });
+      if (allowed) {
+        assert.equal(ndr.ndrDecode(WHOAMI_INFO, await c.call(contextId, 0, Buffer.alloc(0))).userName, 'alice');
+      } else {
+        await assert.rejects(c.call(contextId, 0, Buffer.alloc(0)), (e: RpcError) => e.status === NCA.s_fault_access_denied);
+        // An authorization refusal fails the call, not the connection.
+        await assert.rejects(c.call(contextId, 0, Buffer.alloc(0)), (e: RpcError) => e.status === NCA.s_fault_access_denied);
+      }
+      c.close();
+    }
   });
 
   test('wrong password: the call after auth3 is refused', async () => {
