@@ -53,7 +53,7 @@ export const OID = {
   KERBEROS_U2U: '1.2.840.113554.1.2.2.3',
   /** MS-NLMP 1.9: NTLMSSP. */
   NTLMSSP: '1.3.6.1.4.1.311.2.2.10',
-  /** MS-NEGOEX 1.9: recognized in mechanism lists, not implemented. */
+  /** MS-NEGOEX 1.9: recognized in mechanism lists; we never choose it. */
   NEGOEX: '1.3.6.1.4.1.311.2.2.30',
 } as const;
 

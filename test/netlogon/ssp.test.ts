@@ -4,7 +4,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { NtlmAcceptor, NtlmInitiator } from '../../src/ntlm/index.js';
 import { AUTHN, AUTHN_LEVEL } from '../../src/rpc/pdu.js';
 import { SEC_E, SecurityError } from '../../src/security/types.js';
 import { run } from '../helpers/peers.js';
+import { captureLoopback } from '../helpers/tshark.js';
 
 const ALICE = 'Alice-Password-1!';
 const MACHINE = 'Member-Machine-Password-7';
@@ -88,30 +88,7 @@ test('sign/verify and seal/unseal both ways; tampering and replay detected', asy
   assert.throws(() => acc.verify(tampered, s2), (e: unknown) => e instanceof SecurityError && e.code === SEC_E.MESSAGE_ALTERED);
 });
 
-async function capture(port: number, file: string, body: () => Promise<void>): Promise<void> {
-  const child = spawn('/usr/bin/tshark', ['-i', 'lo', '-f', `port ${port}`, '-w', file, '-a', 'duration:120'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tshark did not start: ${err}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/Capturing on/.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.on('exit', () => reject(new Error(`tshark exited: ${err}`)));
-  });
-  await new Promise((r) => setTimeout(r, 1000));
-  try {
-    await body();
-    await new Promise((r) => setTimeout(r, 500));
-  } finally {
-    const done = new Promise((r) => child.once('exit', r));
-    child.kill('SIGINT');
-    await done;
-  }
-}
+const capture = (port: number, file: string, body: () => Promise<void>) => captureLoopback(`port ${port}`, file, body);
 
 async function ntlmLogon(authority: NetlogonAuthority) {
   const ini = new NtlmInitiator({ user: 'alice', domain: 'EXAMPLE', password: ALICE });
