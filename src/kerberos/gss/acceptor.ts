@@ -80,9 +80,9 @@ import { parsePrincipal, principalToString, samePrincipal } from '../names.js';
 import { channelBindingsHash, decodeGssChecksum, GSS_CHECKSUM_TYPE, GSS_FLAG, type ChannelBindings } from './checksum.js';
 import { apError, guard, tokenError } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token, KRB5_MECH_OID, TOK_ID, type KerberosMechOid } from './token.js';
-import { MessageProtection, type Unwrapped, type WrapOptions } from './wrap.js';
-import type { RpcPduParts, RpcProtection } from '../../rpc/protection.js';
-import { kerberosRpcSeal, kerberosRpcSign, kerberosRpcSignatureLength, kerberosRpcUnseal, kerberosRpcVerify } from './rpc.js';
+import { MessageProtection, } from './wrap.js';
+import type { RpcProtection } from '../../rpc/protection.js';
+import { KerberosContextBase } from './context-base.js';
 
 /** One service key: what a keytab entry holds. */
 export interface ServiceKey {
@@ -174,7 +174,7 @@ function tokenFlags(gssFlags: number, mutual: boolean, delegated: boolean): Cont
   };
 }
 
-export class KerberosAcceptor implements SecurityContext, RpcProtection {
+export class KerberosAcceptor extends KerberosContextBase implements SecurityContext, RpcProtection {
   readonly mechanism = 'Kerberos' as const;
   readonly role = 'acceptor' as const;
 
@@ -216,6 +216,7 @@ export class KerberosAcceptor implements SecurityContext, RpcProtection {
   private dceOurSeq?: number;
 
   constructor(options: KerberosAcceptorOptions) {
+    super();
     this.o = options;
     this.skewMs = (options.clockSkewSec ?? DEFAULT_SKEW_SEC) * 1000;
     this.now = options.now ?? Date.now;
@@ -694,49 +695,10 @@ export class KerberosAcceptor implements SecurityContext, RpcProtection {
 
   // ---- per-message --------------------------------------------------------------------
 
-  private ready(): MessageProtection {
+  protected ready(): MessageProtection {
     if (this.state !== 'done' || !this.protection) throw new SecurityError(SEC_E.INVALID_HANDLE, 'the security context is not established');
     // RFC 2743 1.2.3 / RFC 4121: the context lives as long as the ticket.
     if (this.expiresAt && this.now() > this.expiresAt.getTime()) throw new SecurityError(SEC_E.CONTEXT_EXPIRED, 'the security context has expired (ticket end time)');
     return this.protection;
-  }
-
-  sign(message: Buffer): Buffer {
-    return this.ready().getMic(message);
-  }
-  verify(message: Buffer, signature: Buffer): void {
-    this.ready().verifyMic(message, signature);
-  }
-  seal(message: Buffer): Buffer {
-    return this.ready().wrap(message, true);
-  }
-  unseal(token: Buffer): Buffer {
-    return this.ready().unwrap(token).message;
-  }
-  /** GSS_Wrap with a choice of confidentiality (and RFC 4121 RRC/EC for DCE RPC). */
-  wrap(message: Buffer, conf: boolean, opts?: WrapOptions): Buffer {
-    return this.ready().wrap(message, conf, opts);
-  }
-  /** GSS_Unwrap: the message and whether it was encrypted. */
-  unwrap(token: Buffer): Unwrapped {
-    return this.ready().unwrap(token);
-  }
-
-  // ---- DCE/RPC per-PDU protection (MS-RPCE 3.3.1.5.2.2, MS-KILE 3.4.5.4.1; see ./rpc.ts) --------
-
-  rpcSignatureLength(level: number): number {
-    return kerberosRpcSignatureLength(this.ready(), level);
-  }
-  rpcSign(parts: RpcPduParts): Buffer {
-    return kerberosRpcSign(this.ready(), parts);
-  }
-  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
-    kerberosRpcVerify(this.ready(), parts, signature);
-  }
-  rpcSeal(parts: RpcPduParts): Buffer {
-    return kerberosRpcSeal(this.ready(), parts);
-  }
-  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
-    kerberosRpcUnseal(this.ready(), parts, signature);
   }
 }

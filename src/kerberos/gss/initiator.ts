@@ -45,9 +45,9 @@ import { krbtgtName, parsePrincipal, principalToString } from '../names.js';
 import { channelBindingsHash, encodeGssChecksum, GSS_CHECKSUM_TYPE, GSS_FLAG, type ChannelBindings } from './checksum.js';
 import { apError, apErrorCode, guard, tokenError } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token, KRB5_MECH_OID, TOK_ID, type KerberosMechOid } from './token.js';
-import { MessageProtection, type Unwrapped, type WrapOptions } from './wrap.js';
-import type { RpcPduParts, RpcProtection } from '../../rpc/protection.js';
-import { kerberosRpcSeal, kerberosRpcSign, kerberosRpcSignatureLength, kerberosRpcUnseal, kerberosRpcVerify } from './rpc.js';
+import { MessageProtection, } from './wrap.js';
+import type { RpcProtection } from '../../rpc/protection.js';
+import { KerberosContextBase } from './context-base.js';
 
 export interface KerberosInitiatorOptions {
   /**
@@ -107,7 +107,7 @@ function kdcFailure(e: unknown, what: string): SecurityError {
   return new SecurityError(SEC_E.LOGON_DENIED, `${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-export class KerberosInitiator implements SecurityContext, RpcProtection {
+export class KerberosInitiator extends KerberosContextBase implements SecurityContext, RpcProtection {
   readonly mechanism = 'Kerberos' as const;
   readonly role = 'initiator' as const;
 
@@ -131,6 +131,7 @@ export class KerberosInitiator implements SecurityContext, RpcProtection {
   private ourSeq?: number;
 
   constructor(options: KerberosInitiatorOptions) {
+    super();
     this.o = options;
     this.now = options.now ?? Date.now;
     if (!options.serviceTicket && !options.kdc) throw new SecurityError(SEC_E.NO_AUTHENTICATING_AUTHORITY, 'KerberosInitiator needs a KDC address or a service ticket');
@@ -414,48 +415,11 @@ export class KerberosInitiator implements SecurityContext, RpcProtection {
 
   // ---- per-message --------------------------------------------------------------------
 
-  private ready(): MessageProtection {
+  protected ready(): MessageProtection {
     if (this.state !== 'done' || !this.protection) throw new SecurityError(SEC_E.INVALID_HANDLE, 'the security context is not established');
     // RFC 2743 1.2.3 / RFC 4121: the context lives as long as the ticket.
     const end = this.serviceTicket?.info.endtime;
     if (end && this.now() > end.getTime()) throw new SecurityError(SEC_E.CONTEXT_EXPIRED, 'the security context has expired (ticket end time)');
     return this.protection;
-  }
-
-  sign(message: Buffer): Buffer {
-    return this.ready().getMic(message);
-  }
-  verify(message: Buffer, signature: Buffer): void {
-    this.ready().verifyMic(message, signature);
-  }
-  seal(message: Buffer): Buffer {
-    return this.ready().wrap(message, true);
-  }
-  unseal(token: Buffer): Buffer {
-    return this.ready().unwrap(token).message;
-  }
-  wrap(message: Buffer, conf: boolean, opts?: WrapOptions): Buffer {
-    return this.ready().wrap(message, conf, opts);
-  }
-  unwrap(token: Buffer): Unwrapped {
-    return this.ready().unwrap(token);
-  }
-
-  // ---- DCE/RPC per-PDU protection (MS-RPCE 3.3.1.5.2.2, MS-KILE 3.4.5.4.1; see ./rpc.ts) --------
-
-  rpcSignatureLength(level: number): number {
-    return kerberosRpcSignatureLength(this.ready(), level);
-  }
-  rpcSign(parts: RpcPduParts): Buffer {
-    return kerberosRpcSign(this.ready(), parts);
-  }
-  rpcVerify(parts: RpcPduParts, signature: Buffer): void {
-    kerberosRpcVerify(this.ready(), parts, signature);
-  }
-  rpcSeal(parts: RpcPduParts): Buffer {
-    return kerberosRpcSeal(this.ready(), parts);
-  }
-  rpcUnseal(parts: RpcPduParts, signature: Buffer): void {
-    kerberosRpcUnseal(this.ready(), parts, signature);
   }
 }
