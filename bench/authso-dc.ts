@@ -70,6 +70,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < cfg.accounts; i++) {
     if (state.stopping) return;
     await domain.directory.createUser(`user${i}`, { password: cfg.password });
+    // createUser does not wait on I/O; let signals and IPC ('stop') through now and then.
+    if (i % 50 === 49) await new Promise<void>((resolve) => setImmediate(resolve));
     if ((i + 1) % step === 0) send({ type: 'progress', created: i + 1, elapsedMs: performance.now() - t1 });
   }
   const provisionMs = performance.now() - t1;

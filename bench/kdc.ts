@@ -187,7 +187,7 @@ async function machineInfo(withMit: boolean): Promise<Machine> {
   };
 }
 
-function progress(_opts: Options, line: string): void {
+function progress(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
 
@@ -212,7 +212,7 @@ async function startAuthso(opts: Options, accounts: number): Promise<AuthsoDc> {
   const ready = await new Promise<Extract<DcMessage, { type: 'ready' }>>((resolve, reject) => {
     child.once('exit', () => removeDir(dataDir));
     child.on('message', (m: DcMessage) => {
-      if (m.type === 'progress') progress(opts, `authso: ${m.created} accounts created in ${(m.elapsedMs / 1000).toFixed(1)} s`);
+      if (m.type === 'progress') progress(`authso: ${m.created} accounts created in ${(m.elapsedMs / 1000).toFixed(1)} s`);
       else if (m.type === 'ready') resolve(m);
       else if (m.type === 'error') reject(new Error(`authso DC failed: ${m.message}`));
     });
@@ -250,19 +250,19 @@ interface TargetResult {
 
 async function peakWithWarmup(opts: Options, name: string, w: Workload, target: LoadTarget): Promise<RunStats> {
   if (opts.warmup > 0) {
-    progress(opts, `${name}: ${w.name} warm-up ${opts.warmup} s`);
+    progress(`${name}: ${w.name} warm-up ${opts.warmup} s`);
     await runPeak(w, target, { concurrency: opts.concurrency, seconds: opts.warmup, maxRequests: opts.maxRequests, sampleEvery: opts.sample });
   }
-  progress(opts, `${name}: ${w.name} peak, ${opts.concurrency} in flight, ${opts.seconds} s`);
+  progress(`${name}: ${w.name} peak, ${opts.concurrency} in flight, ${opts.seconds} s`);
   const r = await runPeak(w, target, { concurrency: opts.concurrency, seconds: opts.seconds, maxRequests: opts.maxRequests, sampleEvery: opts.sample });
-  progress(opts, `${name}: ${w.name} ${r.okPerSec.toFixed(0)}/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}, other CPU ${pct(r.otherCpuPct)}`);
+  progress(`${name}: ${w.name} ${r.okPerSec.toFixed(0)}/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}, other CPU ${pct(r.otherCpuPct)}`);
   return r;
 }
 
 async function atHalf(opts: Options, name: string, w: Workload, target: LoadTarget, peak: RunStats): Promise<RunStats | undefined> {
   if (!opts.half || !(peak.okPerSec > 0)) return undefined;
   const rate = peak.okPerSec / 2;
-  progress(opts, `${name}: ${w.name} at ${rate.toFixed(0)}/s (half peak), ${opts.seconds} s`);
+  progress(`${name}: ${w.name} at ${rate.toFixed(0)}/s (half peak), ${opts.seconds} s`);
   const r = await runAtRate(w, target, {
     rate,
     seconds: opts.seconds,
@@ -270,7 +270,7 @@ async function atHalf(opts: Options, name: string, w: Workload, target: LoadTarg
     maxInflight: Math.max(256, opts.concurrency * 4),
     sampleEvery: opts.sample,
   });
-  progress(opts, `${name}: ${w.name} at half peak p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}, other CPU ${pct(r.otherCpuPct)}`);
+  progress(`${name}: ${w.name} at half peak p99 ${r.latencyMs.p99.toFixed(2)} ms, errors ${errorCount(r)}, other CPU ${pct(r.otherCpuPct)}`);
   return r;
 }
 
@@ -308,15 +308,14 @@ async function measureLarge(opts: Options, small: TargetResult | undefined): Pro
   const clientUsers = Math.min(opts.users, opts.accounts);
   const stride = Math.floor(opts.accounts / clientUsers);
   const names = Array.from({ length: clientUsers }, (_, i) => `user${i * stride}`);
-  progress(opts, `deriving ${names.length} client keys for the ${opts.accounts}-account run`);
+  progress(`deriving ${names.length} client keys for the ${opts.accounts}-account run`);
   const users = deriveUsers(opts.realm, names, opts.password);
-  progress(opts, `authso: provisioning ${opts.accounts} accounts through the Directory API`);
+  progress(`authso: provisioning ${opts.accounts} accounts through the Directory API`);
   const dc = await startAuthso(opts, opts.accounts);
   try {
-    progress(
-      opts,
-      `authso: ${opts.accounts} accounts in ${(dc.provisionMs / 1000).toFixed(1)} s (DC CPU ${(dc.provisionCpuMs / 1000).toFixed(1)} s, other processes ${((dc.provisionOtherCpuMs ?? NaN) / 1000).toFixed(1)} s)`,
-    );
+    const cpuS = (dc.provisionCpuMs / 1000).toFixed(1);
+    const otherS = ((dc.provisionOtherCpuMs ?? NaN) / 1000).toFixed(1);
+    progress(`authso: ${opts.accounts} accounts in ${(dc.provisionMs / 1000).toFixed(1)} s (DC CPU ${cpuS} s, other processes ${otherS} s)`);
     const target: LoadTarget = { endpoint: dc.endpoint, transport: opts.transport, timeoutMs: opts.timeoutMs, serverPid: dc.pid };
     const as = await peakWithWarmup(opts, `authso ${opts.accounts}`, asWorkload(opts.realm, users), target);
     return {
@@ -483,14 +482,14 @@ function render(rep: Report, opts: Options): string {
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const machine = await machineInfo(opts.targets.some((t) => t.startsWith('mit')));
-  progress(opts, `${machine.cores} cores, ${machine.cpuModel}; load average ${machine.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
-  if (machine.loadAverageAtStart[0] >= 0.7) progress(opts, 'warning: the machine is not quiet (1-minute load average >= 0.7); figures will be lower than on an idle machine');
+  progress(`${machine.cores} cores, ${machine.cpuModel}; load average ${machine.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  if (machine.loadAverageAtStart[0] >= 0.7) progress('warning: the machine is not quiet (1-minute load average >= 0.7); figures will be lower than on an idle machine');
 
   const names = Array.from({ length: opts.users }, (_, i) => `user${i}`);
   const t0 = performance.now();
   const users = deriveUsers(opts.realm, names, opts.password);
   const s2kMs = (performance.now() - t0) / users.length;
-  progress(opts, `derived ${users.length} client keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  progress(`derived ${users.length} client keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const results: TargetResult[] = [];
   if (opts.kdc) {
@@ -498,10 +497,10 @@ async function main(): Promise<void> {
   }
   for (const t of opts.targets) {
     if (t === 'authso') {
-      progress(opts, `authso: starting the DC with ${opts.users} users`);
+      progress(`authso: starting the DC with ${opts.users} users`);
       const dc = await startAuthso(opts, opts.users);
       try {
-        progress(opts, `authso: ready on ${dc.endpoint.host}:${dc.endpoint.port} (pid ${dc.pid}), ${opts.users} users in ${(dc.provisionMs / 1000).toFixed(1)} s`);
+        progress(`authso: ready on ${dc.endpoint.host}:${dc.endpoint.port} (pid ${dc.pid}), ${opts.users} users in ${(dc.provisionMs / 1000).toFixed(1)} s`);
         const r = await measure(opts, 'authso', dc.endpoint, dc.pid, users);
         results.push({ ...r, provisionMs: dc.provisionMs, provisionedAccounts: opts.users });
       } finally {
@@ -509,17 +508,17 @@ async function main(): Promise<void> {
       }
     } else {
       const label = TARGET_LABEL[t];
-      progress(opts, `${label}: creating a throw-away realm`);
+      progress(`${label}: creating a throw-away realm`);
       const kdc = await startMitKdc({
         realm: opts.realm,
         users: names,
         password: opts.password,
         service: opts.service,
         noDbWrites: t === 'mit-nowrite',
-        log: (l) => progress(opts, `${label}: ${l}`),
+        log: (l) => progress(`${label}: ${l}`),
       });
       try {
-        progress(opts, `${label}: krb5kdc on ${kdc.endpoint.host}:${kdc.endpoint.port} (pid ${kdc.pid}), ${opts.users} principals in ${(kdc.provisionMs / 1000).toFixed(1)} s`);
+        progress(`${label}: krb5kdc on ${kdc.endpoint.host}:${kdc.endpoint.port} (pid ${kdc.pid}), ${opts.users} principals in ${(kdc.provisionMs / 1000).toFixed(1)} s`);
         const r = await measure(opts, label, kdc.endpoint, kdc.pid, users);
         results.push({ ...r, provisionMs: kdc.provisionMs, provisionedAccounts: opts.users });
       } finally {
