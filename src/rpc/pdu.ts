@@ -120,8 +120,8 @@ export interface SyntaxId {
 }
 export const NDR20: SyntaxId = { uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', major: 2, minor: 0 };
 export const NDR64: SyntaxId = { uuid: '71710533-beba-4937-8319-b5dbef9ccc36', major: 1, minor: 0 };
-/** MS-RPCE 2.2.2.14: bind time feature negotiation, uuid 6cb71c2c-9812-4540-XXXX-000000000000
- *  whose 4th group's first two octets carry the feature bitmask (little-endian). */
+/** MS-RPCE 2.2.2.14: bind time feature negotiation, uuid 6cb71c2c-9812-4540-ffff-000000000000 pattern,
+ *  where the 4th group's first two octets carry the feature bitmask (little-endian). */
 export const BIND_TIME_FEATURE_PREFIX = '6cb71c2c-9812-4540-';
 export const BIND_TIME_FEATURE = { SECURITY_CONTEXT_MULTIPLEXING: 0x01, KEEP_CONNECTION_ON_ORPHAN: 0x02 } as const;
 
