@@ -16,6 +16,10 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 ls /usr/lib/*/gssntlmssp/gssntlmssp.so >/dev/null 2>&1 || need+=(gss-ntlmssp)
+# Headless Chromium for test/http/chromium.test.ts (driven by npm playwright-core, never a
+# downloaded browser build). fonts-liberation is only a Recommends of chromium-common.
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || need+=(fonts-liberation)
 [ -f /usr/include/krb5.h ] && command -v cc >/dev/null 2>&1 || need+=(libkrb5-dev gcc libc6-dev)
 
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -33,4 +33,13 @@ export {
 } from './http/index.js';
 
 // Member servers: joining the domain and validating through the DC over Netlogon (MS-NRPC, MS-APDS).
-export { NetlogonAuthority, joinDomain, loadMemberState, type MemberState, type ProvisionBlob } from './member/index.js';
+export {
+  NetlogonAuthority,
+  S4uCertificateMapper,
+  joinDomain,
+  loadMemberState,
+  memberHttpAuthenticatorOptions,
+  type MemberState,
+  type ProvisionBlob,
+} from './member/index.js';
+export { createStaticHandler } from './http/static-files.js';

@@ -31,7 +31,7 @@ export function registerDc(program: Command): void {
     .option('--epm-port <port>', 'RPC endpoint mapper port', '135')
     .option('--no-rpc', 'do not run Netlogon and the endpoint mapper')
     .option('--dc-name <name>', 'NetBIOS name of this DC', 'DC1')
-    .option('--quiet', 'do not print one line per KDC request')
+    .option('--quiet', 'do not print one line per KDC request and per Netlogon validation')
     .action(async (o: DcOptions) => {
       const dir = dataDirOption(o.dataDir);
       const port = portOption('--kdc-port', o.kdcPort);
@@ -53,7 +53,15 @@ export function registerDc(program: Command): void {
       }).catch((e: Error) => fail(`cannot listen on ${o.listen}:${port}: ${e.message}`));
       const onError = (e: unknown) => process.stderr.write(`authso dc: ${e instanceof Error ? e.message : String(e)}\n`);
       const rpc = o.rpc
-        ? await startDcRpcServices({ directory, host: o.listen, rpcPort, epmPort, dcName: o.dcName.toUpperCase(), onError }).catch(async (e: Error) => {
+        ? await startDcRpcServices({
+            directory,
+            host: o.listen,
+            rpcPort,
+            epmPort,
+            dcName: o.dcName.toUpperCase(),
+            onError,
+            onEvent: o.quiet ? undefined : (e) => out({ time: new Date().toISOString(), ...e }),
+          }).catch(async (e: Error) => {
             await server.close();
             return fail(`cannot start the RPC services on ${o.listen} (rpc ${rpcPort}, epm ${epmPort}): ${e.message}`);
           })

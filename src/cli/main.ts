@@ -10,6 +10,7 @@ import { registerComputer } from './computer.js';
 import { registerDc } from './dc.js';
 import { registerDemo } from './demo.js';
 import { registerGroup } from './group.js';
+import { registerHttp } from './http.js';
 import { registerJoin } from './join.js';
 import { registerKeytab } from './keytab.js';
 import { registerKrb5Conf } from './krb5conf.js';
@@ -31,6 +32,7 @@ const COMMANDS: Register[] = [
   registerKeytab,
   registerKrb5Conf,
   registerDc,
+  registerHttp,
   registerDemo,
 ];
 

@@ -11,6 +11,7 @@ import { Kdc } from '../kerberos/kdc/kdc.js';
 import type { KdcEvent } from '../kerberos/kdc/context.js';
 import { renderKrb5Conf } from './krb5conf.js';
 import { startKdcServer, type KdcServer } from './kdc-server.js';
+import type { NetlogonLogonEvent } from '../netlogon/server.js';
 import { startDcRpcServices, type DcRpcServices } from './rpc-services.js';
 
 export interface DomainUser {
@@ -44,6 +45,8 @@ export interface StartDomainOptions {
   dataDir?: string;
   dcName?: string;
   onEvent?: (e: KdcEvent) => void;
+  /** The DC's audit events for each Netlogon validation (with `rpc`). */
+  onNetlogonEvent?: (e: NetlogonLogonEvent) => void;
   /** How long the KDC caches the domain row and krbtgt keys (ms, default 2000). */
   cacheMs?: number;
   /** Also run Netlogon and the endpoint mapper (free ports unless given). */
@@ -95,7 +98,7 @@ export async function startDomain(o: StartDomainOptions = {}): Promise<RunningDo
     server = await listenWithRetry(kdc, host, o.kdcPort ?? 0);
     if (o.rpc) {
       const ports = typeof o.rpc === 'object' ? o.rpc : {};
-      rpc = await startDcRpcServices({ directory, host, rpcPort: ports.rpcPort ?? 0, epmPort: ports.epmPort ?? 0, dcName: o.dcName ?? 'DC1' });
+      rpc = await startDcRpcServices({ directory, host, rpcPort: ports.rpcPort ?? 0, epmPort: ports.epmPort ?? 0, dcName: o.dcName ?? 'DC1', onEvent: o.onNetlogonEvent });
     }
     const port = server.tcpAddress.port;
     const dnsName = realm.toLowerCase();

@@ -5,6 +5,7 @@
 
 import type { Directory } from '../directory/directory.js';
 import { createNetlogonInterface, SecureChannelStore } from '../netlogon/index.js';
+import type { NetlogonLogonEvent } from '../netlogon/server.js';
 import { NetlogonSspAcceptor } from '../netlogon/ssp.js';
 import { NtlmAcceptor } from '../ntlm/index.js';
 import { AUTHN } from '../rpc/pdu.js';
@@ -22,6 +23,8 @@ export interface DcRpcOptions {
   epmPort: number;
   dcName: string;
   onError?: (e: unknown) => void;
+  /** The DC's audit line for each validation it makes for a member (never a secret). */
+  onEvent?: (e: NetlogonLogonEvent) => void;
 }
 
 export interface DcRpcServices {
@@ -44,6 +47,7 @@ export async function startDcRpcServices(o: DcRpcOptions): Promise<DcRpcServices
     dnsDomainName: domain.dnsName,
     dcAddress: o.host,
     onError: o.onError,
+    onEvent: o.onEvent,
   });
   const ntlm = () =>
     ntlmRpc(

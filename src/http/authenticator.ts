@@ -18,7 +18,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { KdcAddress } from '../kerberos/client/transport.js';
-import { KerberosAcceptor } from '../kerberos/gss/index.js';
+import { channelBindingsHash, type ChannelBindings } from '../kerberos/gss/checksum.js';
+import { KerberosAcceptor, type ServiceKey } from '../kerberos/gss/index.js';
 import { NtlmAcceptor } from '../ntlm/index.js';
 import { SEC_E, SecurityError, type DomainAuthority, type LogonToken, type SecurityContext } from '../security/types.js';
 import { NegotiateAcceptor } from '../spnego/index.js';
@@ -27,6 +28,7 @@ import { HttpAuthError, decodeToken68, formatChallenge, parseAuthorization, quot
 import { parseBasic, validateBasic } from './basic.js';
 import type { CertificateMapper } from './certificate.js';
 import { ConnectionStates } from './connection-state.js';
+import { tlsServerEndPointBindings } from './channel-binding.js';
 import { accessAllowed, compileRules, ruleFor, type CompiledRule, type HttpMechanism, type HttpRule } from './rules.js';
 
 export interface ServerNames {
@@ -45,8 +47,16 @@ export interface HttpAuthenticatorOptions {
   authority: DomainAuthority;
   /** Service keys for HTTP/<name> (MIT keytab bytes or a path, read once). Needed for Negotiate/Kerberos and Basic. */
   keytab?: Buffer | string;
-  /** Accept only tickets for this SPN; Basic asks for tickets to it. Default 'HTTP/<dnsComputerName>'. */
-  servicePrincipal?: string;
+  /**
+   * Service keys given directly, asked for per handshake so a rotation is picked up (a member
+   * server's machine keys: LoadedMember.serviceKeys). Instead of, or besides, the keytab.
+   */
+  serviceKeys?: () => ServiceKey[];
+  /**
+   * Accept only tickets for this SPN (or one of these); Basic asks for tickets to the first.
+   * Default 'HTTP/<dnsComputerName>'.
+   */
+  servicePrincipal?: string | readonly string[];
   /** This server's and its domain's names (NTLM target info). */
   names: ServerNames;
   /** For Basic: the realm and a KDC of it. */
@@ -83,6 +93,19 @@ export interface HttpAuthenticatorOptions {
   handshakeTimeoutMs?: number;
   /** Match rule paths case-sensitively (default false: Express and IIS route case-insensitively). */
   caseSensitivePaths?: boolean;
+  /**
+   * Extended Protection over https (RFC 5929 tls-server-end-point channel bindings in the
+   * Kerberos authenticator and NTLM's MsvAvChannelBindings): 'when-supported' (default) refuses
+   * a client whose bindings name another TLS channel and lets through clients that send none;
+   * 'required' also refuses those; 'off' ignores them. Plain http has no channel to bind.
+   */
+  extendedProtection?: 'off' | 'when-supported' | 'required';
+  /**
+   * NTLM and Negotiate authenticate the keep-alive connection (MS-NTHT 2; IIS's default): later
+   * requests on it without an Authorization header carry the same token, access-checked per
+   * resource. Default true; false asks every request to authenticate again.
+   */
+  persistConnectionAuth?: boolean;
 }
 
 /** What a successful request carries on: `req.authso`. */
@@ -118,6 +141,8 @@ export interface HttpAuthenticator {
   fastifyHook(request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<void>;
   /** Connections with a handshake in progress. */
   readonly pendingHandshakes: number;
+  /** The mechanisms configured (what resources may offer). */
+  readonly mechanisms: readonly HttpMechanism[];
 }
 
 export interface FastifyLikeRequest {
@@ -189,15 +214,18 @@ interface AuditFields {
 
 export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthenticator {
   const keytab = typeof o.keytab === 'string' ? readFileSync(o.keytab) : o.keytab;
-  const spn = o.servicePrincipal ?? `HTTP/${o.names.dnsComputerName}`;
+  const spns = typeof o.servicePrincipal === 'string' ? [o.servicePrincipal] : [...(o.servicePrincipal ?? [`HTTP/${o.names.dnsComputerName}`])];
+  if (spns.length === 0) throw new TypeError('servicePrincipal: at least one SPN');
+  const hasKeys = keytab !== undefined || o.serviceKeys !== undefined;
+  const keysNow = (): { keytab?: Buffer; keys?: ServiceKey[] } => ({ keytab, keys: o.serviceKeys?.() });
   const possible: HttpMechanism[] = ['Negotiate', 'NTLM'];
-  if (keytab && o.kdc && o.realm) possible.push('Basic');
+  if (hasKeys && o.kdc && o.realm) possible.push('Basic');
   if (o.certificates) possible.push('Certificate');
   const mechanisms = o.mechanisms ?? possible;
   for (const m of mechanisms) {
     if (m === 'Digest' && typeof o.authority.validateDigest !== 'function') throw new TypeError('Digest needs an authority that validates Digest (validateDigest)');
     if (m === 'Certificate' && !o.certificates) throw new TypeError('Certificate needs a certificate mapper (options.certificates)');
-    if (m === 'Basic' && !(keytab && o.kdc && o.realm)) throw new TypeError('Basic needs keytab, kdc and realm (it is validated by a Kerberos AS exchange)');
+    if (m === 'Basic' && !(hasKeys && o.kdc && o.realm)) throw new TypeError('Basic needs service keys (keytab), kdc and realm (it is validated by a Kerberos AS exchange)');
   }
   const rules = compileRules(o.rules, mechanisms, o.caseSensitivePaths === true);
   const states = new ConnectionStates(o.maxPendingHandshakes ?? 10_000, o.handshakeTimeoutMs ?? 60_000);
@@ -206,17 +234,37 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
   const nonces = new NonceManager({ lifetimeMs: o.digestNonceLifetimeMs, maxTracked: o.digestMaxNonces });
   const log = o.logger ?? (() => {});
 
-  const newNtlm = (): SecurityContext =>
+  const ep = o.extendedProtection ?? 'when-supported';
+  const persist = o.persistConnectionAuth !== false;
+  const newNtlm = (cb?: ChannelBindings): SecurityContext =>
     new NtlmAcceptor({
       authority: o.authority,
       netbiosComputerName: o.names.netbiosComputerName,
       netbiosDomainName: o.names.netbiosDomainName,
       dnsComputerName: o.names.dnsComputerName,
       dnsDomainName: o.names.dnsDomainName,
+      channelBindings: cb ? channelBindingsHash(cb) : undefined,
+      channelBindingsLenient: ep !== 'required',
     });
-  const newKerberos = keytab ? (): SecurityContext => new KerberosAcceptor({ keytab, servicePrincipal: spn, authority: o.authority }) : undefined;
-  const newNegotiate = (): SecurityContext =>
-    new NegotiateAcceptor({ kerberos: newKerberos, ntlm: mechanisms.includes('NTLM') || !newKerberos ? newNtlm : undefined });
+  const newKerberos = hasKeys
+    ? (cb?: ChannelBindings): SecurityContext =>
+        new KerberosAcceptor({ ...keysNow(), servicePrincipal: spns, authority: o.authority, channelBindings: cb, strictChannelBindings: ep === 'required' })
+    : undefined;
+  const newNegotiate = (cb?: ChannelBindings): SecurityContext =>
+    new NegotiateAcceptor({
+      kerberos: newKerberos ? () => newKerberos(cb) : undefined,
+      ntlm: mechanisms.includes('NTLM') || !newKerberos ? () => newNtlm(cb) : undefined,
+    });
+
+  /** The channel bindings of a TLS connection (its server certificate), or none. */
+  function bindingsOf(socket: Socket): ChannelBindings | undefined {
+    if (ep === 'off') return undefined;
+    const tls = socket as Partial<TLSSocket>;
+    if (tls.encrypted !== true || typeof tls.getCertificate !== 'function') return undefined;
+    const cert = tls.getCertificate();
+    const raw = cert && 'raw' in cert ? (cert.raw as Buffer | undefined) : undefined;
+    return raw ? tlsServerEndPointBindings(raw) : undefined;
+  }
 
   function audit(f: AuditFields): void {
     try {
@@ -340,7 +388,9 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
     let ctx: SecurityContext;
     if (fresh) {
       states.delete(socket);
-      ctx = scheme === 'ntlm' ? newNtlm() : newNegotiate();
+      states.forget(socket);
+      const cb = bindingsOf(socket);
+      ctx = scheme === 'ntlm' ? newNtlm(cb) : newNegotiate(cb);
     } else {
       ctx = pending.ctx;
     }
@@ -396,6 +446,9 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       // Steps 4–5.
       const cred = parseAuthorization(req.headers.authorization);
       if (!cred) {
+        // A connection NTLM or Negotiate authenticated carries its logon on (persistConnectionAuth).
+        const held = persist ? states.authenticated(req.socket) : undefined;
+        if (held && allowed(rule, req).includes(held.mechanism)) return finish(rule, req, resource, held.mechanism, held.token, held.user, {});
         if (allowed(rule, req).includes('Certificate')) {
           const d = await byCertificate(rule, req, resource);
           if (d) return d;
@@ -419,8 +472,9 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
           const token = await validateBasic(c, {
             kdc: o.kdc as KdcAddress,
             realm: o.realm as string,
-            servicePrincipal: spn,
-            keytab: keytab as Buffer,
+            servicePrincipal: spns[0],
+            acceptedPrincipals: spns,
+            ...keysNow(),
             authority: o.authority,
             netbiosDomainName: o.names.netbiosDomainName,
             dnsDomainName: o.names.dnsDomainName,
@@ -453,6 +507,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       }
       const token = r.ctx.peer;
       if (!token) throw new Error('context established without a logon token');
+      if (persist) states.remember(req.socket, { mechanism: m, token, user: r.ctx.peerName ?? '' });
       // RFC 4559 5: the final token (AP-REP for mutual authentication) rides on the response.
       const headers: Record<string, string> = r.output && r.output.length > 0 ? { 'WWW-Authenticate': formatChallenge(m, r.output) } : {};
       return finish(rule, req, resource, m, token, r.ctx.peerName ?? '', headers);
@@ -506,6 +561,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
     get pendingHandshakes() {
       return states.size;
     },
+    mechanisms: [...mechanisms],
   };
 }
 

@@ -6,7 +6,7 @@
 // LogonToken comes from the PAC the KDC signed, and its KDC signature is checked through the
 // DomainAuthority. A forged KDC cannot hand us a ticket our keytab opens.
 
-import { KerberosAcceptor, KerberosInitiator } from '../kerberos/gss/index.js';
+import { KerberosAcceptor, KerberosInitiator, type ServiceKey } from '../kerberos/gss/index.js';
 import type { KdcAddress } from '../kerberos/client/transport.js';
 import { SEC_E, SecurityError, type DomainAuthority, type LogonToken } from '../security/types.js';
 import { HttpAuthError, decodeToken68 } from './authorization.js';
@@ -40,7 +40,11 @@ export interface BasicValidatorOptions {
   realm: string;
   /** Our SPN ('HTTP/web.example.test'): the service ticket is asked for it and opened with the keytab. */
   servicePrincipal: string;
-  keytab: Buffer;
+  /** Every SPN the ticket may be for (default just servicePrincipal; the KDC may canonicalize). */
+  acceptedPrincipals?: readonly string[];
+  /** The service's keys: a keytab, keys given directly, or both. */
+  keytab?: Buffer;
+  keys?: ServiceKey[];
   authority: DomainAuthority;
   /** The domain's NetBIOS name: 'EXAMPLE\alice' is alice of this domain. */
   netbiosDomainName?: string;
@@ -74,7 +78,13 @@ export async function validateBasic(c: BasicCredentials, o: BasicValidatorOption
   });
   const first = await initiator.step();
   if (!first.output) throw new SecurityError(SEC_E.INTERNAL_ERROR, 'no AP-REQ from the Kerberos initiator');
-  const acceptor = new KerberosAcceptor({ keytab: o.keytab, servicePrincipal: o.servicePrincipal, authority: o.authority, requirePac: true });
+  const acceptor = new KerberosAcceptor({
+    keytab: o.keytab,
+    keys: o.keys,
+    servicePrincipal: o.acceptedPrincipals ?? o.servicePrincipal,
+    authority: o.authority,
+    requirePac: true,
+  });
   await acceptor.step(first.output);
   const token = acceptor.peer;
   if (!acceptor.done || !token) throw new SecurityError(SEC_E.LOGON_DENIED, 'Basic: the service ticket was not accepted');

@@ -11,6 +11,7 @@
 
 import { DecodeContext, contentOf, readChildren, readExplicitInner, readTop, type DerElement } from '../encoding/der.js';
 import type { Directory } from '../directory/directory.js';
+import type { Account, Domain } from '../directory/types.js';
 import { isLockedOut } from '../directory/policy.js';
 import { STATUS_ACCOUNT_LOCKED_OUT, STATUS_NO_SUCH_USER } from '../directory/ntstatus.js';
 import { addResourceGroups, buildValidationInfo } from '../kerberos/kdc/pac-builder.js';
@@ -82,6 +83,37 @@ export interface DirectoryCertificateMapperOptions {
   now?: () => Date;
 }
 
+/**
+ * The account a certificate maps to under the rules above (exactly one UPN, this domain's
+ * explicit or implicit UPN, the account's restrictions except password age), or a
+ * SecurityError(LOGON_DENIED) with the NTSTATUS. Shared by DirectoryCertificateMapper and the
+ * KDC's S4U2self with PA-S4U-X509-USER (src/kerberos/kdc/s4u.ts), so both map alike.
+ */
+export async function accountForCertificate(directory: Directory, der: Buffer, now: Date): Promise<{ account: Account; domain: Domain }> {
+  const upns = upnsFromCertificate(der);
+  // One UPN, unambiguous: a certificate naming two accounts maps to neither.
+  if (upns.length !== 1) throw new SecurityError(SEC_E.LOGON_DENIED, `the certificate names ${upns.length} UPNs, not one`);
+  const upn = upns[0];
+  const domain = await directory.getDomain();
+  const at = upn.lastIndexOf('@');
+  const suffix = upn.slice(at + 1).toLowerCase();
+  // Only this domain's UPN suffix (or an explicit userPrincipalName the lookup finds).
+  const entry = await directory.findClient(upn);
+  const account = entry?.account;
+  const explicit = account?.userPrincipalName?.toLowerCase() === upn.toLowerCase();
+  const implicit = account !== undefined && suffix === domain.dnsName.toLowerCase() && account.samAccountName.toLowerCase() === upn.slice(0, at).toLowerCase();
+  if (!account || !(explicit || implicit)) {
+    throw new SecurityError(SEC_E.LOGON_DENIED, 'no account holds the certificate UPN', { ntstatus: STATUS_NO_SUCH_USER });
+  }
+  if (isLockedOut(account, domain.policy, now)) {
+    throw new SecurityError(SEC_E.LOGON_DENIED, 'certificate logon to a locked-out account', { ntstatus: STATUS_ACCOUNT_LOCKED_OUT });
+  }
+  // A certificate logon does not use the password, so its age does not matter (as for smart cards).
+  const status = directory.checkAccountRestrictions(account, now, { ignorePasswordExpiry: true });
+  if (status !== 0) throw new SecurityError(SEC_E.LOGON_DENIED, 'certificate logon refused by an account restriction', { ntstatus: status });
+  return { account, domain };
+}
+
 /** UPN mapping against the DC's own directory. */
 export class DirectoryCertificateMapper implements CertificateMapper {
   constructor(
@@ -90,28 +122,8 @@ export class DirectoryCertificateMapper implements CertificateMapper {
   ) {}
 
   async mapCertificate(der: Buffer): Promise<LogonToken> {
-    const upns = upnsFromCertificate(der);
-    // One UPN, unambiguous: a certificate naming two accounts maps to neither.
-    if (upns.length !== 1) throw new SecurityError(SEC_E.LOGON_DENIED, `the certificate names ${upns.length} UPNs, not one`);
-    const upn = upns[0];
     const now = this.o.now ? this.o.now() : new Date();
-    const domain = await this.directory.getDomain();
-    const at = upn.lastIndexOf('@');
-    const suffix = upn.slice(at + 1).toLowerCase();
-    // Only this domain's UPN suffix (or an explicit userPrincipalName the lookup finds).
-    const entry = await this.directory.findClient(upn);
-    const account = entry?.account;
-    const explicit = account?.userPrincipalName?.toLowerCase() === upn.toLowerCase();
-    const implicit = account !== undefined && suffix === domain.dnsName.toLowerCase() && account.samAccountName.toLowerCase() === upn.slice(0, at).toLowerCase();
-    if (!account || !(explicit || implicit)) {
-      throw new SecurityError(SEC_E.LOGON_DENIED, 'no account holds the certificate UPN', { ntstatus: STATUS_NO_SUCH_USER });
-    }
-    if (isLockedOut(account, domain.policy, now)) {
-      throw new SecurityError(SEC_E.LOGON_DENIED, 'certificate logon to a locked-out account', { ntstatus: STATUS_ACCOUNT_LOCKED_OUT });
-    }
-    // A certificate logon does not use the password, so its age does not matter (as for smart cards).
-    const status = this.directory.checkAccountRestrictions(account, now, { ignorePasswordExpiry: true });
-    if (status !== 0) throw new SecurityError(SEC_E.LOGON_DENIED, 'certificate logon refused by an account restriction', { ntstatus: status });
+    const { account, domain } = await accountForCertificate(this.directory, der, now);
     await this.directory.recordSuccessfulLogon(account.rid, now, account);
     const membership = await this.directory.membership(account);
     let info = buildValidationInfo({

@@ -6,7 +6,8 @@
 // handshakes they never finish cannot grow memory without limit.
 
 import type { Socket } from 'node:net';
-import type { SecurityContext } from '../security/types.js';
+import type { LogonToken, SecurityContext } from '../security/types.js';
+import type { HttpMechanism } from './rules.js';
 
 export interface PendingHandshake {
   scheme: 'negotiate' | 'ntlm';
@@ -14,8 +15,17 @@ export interface PendingHandshake {
   created: number;
 }
 
+/** A connection NTLM or Negotiate authenticated: who is on it. */
+export interface AuthenticatedConnection {
+  mechanism: HttpMechanism;
+  token: LogonToken;
+  user: string;
+}
+
 export class ConnectionStates {
   private readonly map = new WeakMap<Socket, PendingHandshake>();
+  /** Held by the socket only: gone with it (no count to bound). */
+  private readonly done = new WeakMap<Socket, AuthenticatedConnection>();
   /** Sockets we already listen on for 'close' (one listener per socket, however many handshakes). */
   private readonly watched = new WeakSet<Socket>();
   private pending = 0;
@@ -53,6 +63,20 @@ export class ConnectionStates {
       socket.once('close', () => this.delete(socket));
     }
     return true;
+  }
+
+  /** The logon a finished handshake left on the connection. */
+  authenticated(socket: Socket): AuthenticatedConnection | undefined {
+    return this.done.get(socket);
+  }
+
+  remember(socket: Socket, a: AuthenticatedConnection): void {
+    this.done.set(socket, a);
+  }
+
+  /** A new handshake on the connection: whoever was on it is no longer. */
+  forget(socket: Socket): void {
+    this.done.delete(socket);
   }
 
   delete(socket: Socket): void {

@@ -5,3 +5,5 @@ export * from './netlogon-authority.js';
 export * from './provision.js';
 export * from './state.js';
 export * from './rpc-server.js';
+export * from './certificate-mapper.js';
+export * from './http.js';

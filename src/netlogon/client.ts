@@ -515,6 +515,29 @@ export class NetlogonClient {
     return r.status === STATUS_SUCCESS;
   }
 
+  /**
+   * A generic pass-through logon (MS-NRPC 3.2.4.1, LogonLevel NetlogonGenericInformation,
+   * validation level 5) to the package `packageName` on the DC, e.g. "WDigest" carrying a
+   * DIGEST_VALIDATION_REQ (MS-APDS 3.3.5.1). The LogonData is AES-CFB8 encrypted under the
+   * session key. Returns the package's answer (ValidationData); a failure NTSTATUS is a
+   * NetlogonStatusError.
+   */
+  async genericLogon(packageName: string, logonData: Buffer, identity: { domainName: string; userName: string; workstation: string }): Promise<Buffer> {
+    const info = (sessionKey: Buffer): NetlogonLevel => ({
+      tag: LOGON_LEVEL.NetlogonGenericInformation,
+      value: {
+        identity: { logonDomainName: identity.domainName, parameterControl: 0, reserved: 0n, userName: identity.userName, workstation: identity.workstation },
+        packageName,
+        logonData: aesCfb8Encrypt(sessionKey, logonData),
+      },
+    });
+    const r = await this.samLogon(info, VALIDATION_LEVEL.NetlogonValidationGenericInfo2, false);
+    if (r.status !== STATUS_SUCCESS) throw new NetlogonStatusError('NetrLogonSamLogon (generic)', r.status);
+    const v = r.validation;
+    if (!v || v.tag !== 5 || !v.value || v.value.validationData === null) throw new NetlogonChannelError('the DC answered a generic logon without validation data');
+    return Buffer.from(v.value.validationData);
+  }
+
   /** One SamLogon call; `info` may be a function of the session key (generic logons encrypt their data). */
   private async samLogon(
     info: NetlogonLevel | ((sessionKey: Buffer) => NetlogonLevel),

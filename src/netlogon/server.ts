@@ -30,6 +30,7 @@ import {
   STATUS_NO_SUCH_USER,
   STATUS_SUCCESS,
   STATUS_WRONG_PASSWORD,
+  ntStatusName,
 } from '../directory/ntstatus.js';
 import { isLockedOut } from '../directory/policy.js';
 import { UF, type Account, type AccountSecrets, type Domain } from '../directory/types.js';
@@ -185,6 +186,22 @@ export interface NetlogonServerOptions {
   now?: () => Date;
   /** Internal errors (directory failures) that became STATUS_INTERNAL_ERROR. */
   onError?: (e: unknown) => void;
+  /** One event per pass-through validation (the DC's audit line): who asked, for whom, the result. Never a secret. */
+  onEvent?: (e: NetlogonLogonEvent) => void;
+}
+
+/** A validation the DC made for a member (MS-APDS 3.1–3.3 over MS-NRPC). */
+export interface NetlogonLogonEvent {
+  event: 'netlogon-logon';
+  /** The secure channel's computer (the member that asked). */
+  computer: string;
+  kind: 'network' | 'interactive' | 'generic';
+  /** For generic logons: the package ('Kerberos' = PAC verification, 'WDigest'). */
+  package?: string;
+  /** As the member sent it (DOMAIN\user); empty for PAC verification. */
+  user: string;
+  result: 'success' | 'failure';
+  status: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,7 +582,7 @@ class NetlogonServer {
     // SAM_INFO4 carries its session keys in clear (3.5.4.5.1): only over a sealed connection.
     const sealed = (call.authLevel ?? 0) >= RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
     if (validationLevel === VALIDATION_LEVEL.NetlogonValidationSamInfo4 && !sealed) return { status: STATUS_INVALID_PARAMETER };
-    return this.guarded<LogonOutcome>(async () => {
+    const outcome = await this.guarded<LogonOutcome>(async () => {
       const bad: LogonOutcome = { status: STATUS_INVALID_PARAMETER };
       switch (info.tag) {
         case 2:
@@ -577,6 +594,27 @@ class NetlogonServer {
           return info.value ? this.interactiveLogon(channel, info.value, validationLevel) : bad;
       }
     }, (status) => ({ status }));
+    this.audit(channel, info, outcome.status);
+    return outcome;
+  }
+
+  private audit(channel: SecureChannel, info: NetlogonLevel, status: number): void {
+    if (!this.o.onEvent || info.value === null) return;
+    const id = info.value.identity;
+    const user = id.userName ? `${id.logonDomainName ?? ''}\\${id.userName}`.slice(0, 300) : '';
+    try {
+      this.o.onEvent({
+        event: 'netlogon-logon',
+        computer: channel.computerName,
+        kind: info.tag === 4 ? 'generic' : info.tag === 2 || info.tag === 6 ? 'network' : 'interactive',
+        ...(info.tag === 4 ? { package: (info.value.packageName ?? '').slice(0, 64) } : {}),
+        user,
+        result: status === STATUS_SUCCESS ? 'success' : 'failure',
+        status: ntStatusName(status),
+      });
+    } catch {
+      // An audit sink failing must not fail the logon.
+    }
   }
 
   // -- network (NTLM pass-through, MS-APDS 3.1) --

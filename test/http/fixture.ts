@@ -1,7 +1,7 @@
 // A throw-away domain plus our HTTP authenticator served on 127.0.0.1 (http and https), for
 // driving real clients (curl, python-requests) against it.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { startDomain, type RunningDomain } from '../../src/dc/domain.js';
 import { exportKeytab } from '../../src/cli/keytab.js';
 import { DirectoryAuthority } from '../../src/security/directory-authority.js';
 import { createHttpAuthenticator, type AuthenticatedRequest, type HttpAuthenticator, type HttpAuthenticatorOptions } from '../../src/http/index.js';
+import { clientCa, clientCertificate, serverCertificate } from '../helpers/certs.js';
 import { mitEnv, requirePeer, run, type MitEnv } from '../helpers/peers.js';
 
 export const HOST = 'web.example.test';
@@ -40,7 +41,7 @@ export interface HttpFixture {
 }
 
 export const CURL = requirePeer('/usr/bin/curl');
-export const OPENSSL = requirePeer('/usr/bin/openssl');
+export { OPENSSL } from '../helpers/certs.js';
 export const KINIT = requirePeer('/usr/bin/kinit');
 
 /** The application behind the authenticator: echoes who the caller is. */
@@ -102,14 +103,8 @@ export async function startHttpFixture(extra: Partial<HttpAuthenticatorOptions> 
       );
     };
     // A CA for TLS client certificates (issueClientCert), trusted by the https server.
-    const caKey = join(dir, 'ca.key');
-    const caCert = join(dir, 'ca.pem');
-    const ca = await run(OPENSSL, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=authso test client CA', '-keyout', caKey, '-out', caCert, '-days', '1']);
-    if (ca.code !== 0) throw new Error(`openssl req (CA) failed: ${ca.stderr}`);
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    const o = await run(OPENSSL, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${HOST}`, '-keyout', key, '-out', cert, '-days', '1']);
-    if (o.code !== 0) throw new Error(`openssl req failed: ${o.stderr}`);
+    const ca = await clientCa(dir);
+    const { key, cert } = await serverCertificate(dir, HOST);
     // Kerberos tickets with large PACs outgrow Node's default 16 KiB header limit; IIS allows
     // 64 KiB fields. Above that, the authenticator itself answers 400.
     const maxHeaderSize = 128 * 1024;
@@ -117,7 +112,7 @@ export async function startHttpFixture(extra: Partial<HttpAuthenticatorOptions> 
     // requestCert without rejectUnauthorized: a client without a (trusted) certificate still
     // gets through TLS and is then asked for Negotiate/NTLM/Basic.
     const https = createHttpsServer(
-      { key: await readFile(key), cert: await readFile(cert), maxHeaderSize, requestCert: true, rejectUnauthorized: false, ca: await readFile(caCert) },
+      { key: await readFile(key), cert: await readFile(cert), maxHeaderSize, requestCert: true, rejectUnauthorized: false, ca: await readFile(ca.cert) },
       handle,
     );
     servers.push(http, https);
@@ -137,20 +132,7 @@ export async function startHttpFixture(extra: Partial<HttpAuthenticatorOptions> 
       dir,
       audit,
       mit: () => mitEnv(domain),
-      async issueClientCert(name, upn, trusted = true) {
-        const k = join(dir, `${name}.key`);
-        const csr = join(dir, `${name}.csr`);
-        const c = join(dir, `${name}.pem`);
-        const ext = join(dir, `${name}.ext`);
-        const san = upn.map((u) => `otherName:1.3.6.1.4.1.311.20.2.3;UTF8:${u}`).concat(['email:someone@example.test']).join(',');
-        await writeFile(ext, `subjectAltName=${san}\nextendedKeyUsage=clientAuth\n`);
-        const r1 = await run(OPENSSL, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', k, '-out', csr]);
-        if (r1.code !== 0) throw new Error(r1.stderr);
-        const signer = trusted ? ['-CA', caCert, '-CAkey', caKey, '-CAcreateserial'] : ['-signkey', k];
-        const r2 = await run(OPENSSL, ['x509', '-req', '-in', csr, ...signer, '-out', c, '-days', '1', '-extfile', ext]);
-        if (r2.code !== 0) throw new Error(r2.stderr);
-        return { cert: c, key: k };
-      },
+      issueClientCert: (name, upn, trusted = true) => clientCertificate(dir, trusted ? ca : undefined, name, upn),
       url: (path, tls = false) => `${tls ? 'https' : 'http'}://${HOST}:${tls ? httpsPort : httpPort}${path}`,
       async curl(args, env) {
         const r = await run(CURL, ['-sS', '-o', '/dev/null', '-w', '%{http_code}', ...resolve, ...args], {

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """python-requests client for the authso HTTP tests (test/http/python-requests.test.ts).
 
-usage: requests_client.py kerberos|ntlm URL [USER PASSWORD] [--resolve HOST:IP]
+usage: requests_client.py kerberos|ntlm URL [USER PASSWORD] [--resolve HOST:IP] [--insecure]
+
+--insecure: do not verify the https server's certificate (a test's self-signed one); the
+clients still send TLS channel bindings of it (requests-kerberos and requests-ntlm send_cbt).
 
 Prints the HTTP status on the first line and the body after it. requests has no --resolve,
 so the test host name is mapped to the loopback address by wrapping socket.getaddrinfo.
@@ -20,6 +23,13 @@ def main() -> int:
         host, ip = args[i + 1].split(":")
         resolve[host] = ip
         del args[i : i + 2]
+    verify = True
+    if "--insecure" in args:
+        verify = False
+        args.remove("--insecure")
+        import urllib3
+
+        urllib3.disable_warnings()
     mode, url = args[0], args[1]
     real = socket.getaddrinfo
 
@@ -40,7 +50,7 @@ def main() -> int:
         print("unknown mode", mode, file=sys.stderr)
         return 2
     with requests.Session() as s:
-        r = s.get(url, auth=auth, timeout=20)
+        r = s.get(url, auth=auth, timeout=20, verify=verify)
         print(r.status_code)
         print(r.text)
     return 0

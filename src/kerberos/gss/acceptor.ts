@@ -98,8 +98,11 @@ export interface KerberosAcceptorOptions {
   keytab?: Buffer | string;
   /** Service keys given directly (together with the keytab's, if both are set). */
   keys?: ServiceKey[];
-  /** Accept only tickets for this principal ('HTTP/web.example.test[@REALM]'); default any we hold a key for. */
-  servicePrincipal?: string;
+  /**
+   * Accept only tickets for this principal ('HTTP/web.example.test[@REALM]'), or for one of
+   * these (a member's HTTP/<name> and HTTP/<fqdn>); default any we hold a key for.
+   */
+  servicePrincipal?: string | readonly string[];
   /** MS-APDS 3.2: verifies the PAC's KDC signature (KERB_VERIFY_PAC) when given. */
   authority?: DomainAuthority;
   /** Default: true when an authority is given. */
@@ -284,11 +287,14 @@ export class KerberosAcceptor extends KerberosContextBase implements SecurityCon
   private async openTicket(ticket: Ticket): Promise<{ part: EncTicketPart; key: Key }> {
     const keys = await this.loadKeys();
     const { etype, kvno } = ticket.encPart;
-    if (this.o.servicePrincipal) {
-      const want = parsePrincipal(this.o.servicePrincipal);
-      if (!samePrincipalCi(ticket.sname, ticket.realm, want.name, want.realm)) {
-        throw apError(KDC_ERR.KRB_AP_ERR_NOT_US, `the ticket is for ${principalToString(ticket.sname, ticket.realm)}, not for ${this.o.servicePrincipal}`);
-      }
+    const sp = this.o.servicePrincipal;
+    const wanted = typeof sp === 'string' ? [sp] : (sp ?? []);
+    if (wanted.length > 0) {
+      const ours = wanted.some((w) => {
+        const want = parsePrincipal(w);
+        return samePrincipalCi(ticket.sname, ticket.realm, want.name, want.realm);
+      });
+      if (!ours) throw apError(KDC_ERR.KRB_AP_ERR_NOT_US, `the ticket is for ${principalToString(ticket.sname, ticket.realm)}, not for ${wanted.join(' or ')}`);
     }
     let candidates = keys.filter((k) => k.key.etype === etype);
     if (candidates.length === 0 || !findEnctype(etype)) throw apError(KDC_ERR.KRB_AP_ERR_NOKEY, `no service key of enctype ${etype}`);

@@ -35,6 +35,7 @@ import { chooseReplyKey, chooseSessionEtype, findKeyByVersion, sharedKeys, ticke
 import { KdcError } from './kdc-error.js';
 import { buildSignedPac } from './pac-builder.js';
 import { isPrePasswordRestriction, restrictionError } from './restrictions.js';
+import { identifyS4uCertificate } from './s4u.js';
 import { kdcSigningKey, pacAuthorizationData, requestedTill, sealTicket, wholeSeconds } from './tickets.js';
 
 /**
@@ -99,7 +100,8 @@ export async function processAsReq(ctx: KdcContext, req: KdcReq, event: KdcEvent
   event.client = principalToString(body.cname, domain.realm);
   event.service = principalToString(body.sname, domain.realm);
 
-  const client = await findClientEntry(ctx, body.cname);
+  // MS-SFU 3.1.5.1.1.2: a service finding the user of a certificate (PA-S4U-X509-USER) before S4U2self.
+  const client = (await findClientEntry(ctx, body.cname)) ?? (await identifyS4uCertificate(ctx, req));
   if (!client) throw new KdcError(KDC_ERR.C_PRINCIPAL_UNKNOWN, 'client not found');
   const service = isKrbtgt(body.sname, domain.realm) ? ctx.krbtgt : await directory.findService(body.sname.nameString);
   if (!service) throw new KdcError(KDC_ERR.S_PRINCIPAL_UNKNOWN, 'server not found');

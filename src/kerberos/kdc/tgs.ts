@@ -41,6 +41,7 @@ import { chooseSessionEtype, findKeyByVersion, ticketKey } from './etype-policy.
 import { KdcError } from './kdc-error.js';
 import { addResourceGroups } from './pac-builder.js';
 import { restrictionError } from './restrictions.js';
+import { processS4u } from './s4u.js';
 import { extractPac, kdcSigningKey, pacAuthorizationData, requestedTill, sealTicket, wholeSeconds } from './tickets.js';
 
 /** Signature buffers are recomputed; attributes belong to TGTs only (MS-PAC 2.14). */
@@ -170,6 +171,9 @@ export async function processTgsReq(ctx: KdcContext, req: KdcReq, event: KdcEven
   event.client = principalToString(tgt.cname, tgt.crealm);
   const pacBuffers = tgtPacBuffers(tgt, krbtgtKey);
   const client = await checkRequestor(ctx, tgt, pacBuffers);
+  // MS-SFU S4U2self (and the refusal of S4U2proxy): src/kerberos/kdc/s4u.ts.
+  const s4u = await processS4u(ctx, req, event, { tgt, authenticator, sessionKey, client });
+  if (s4u) return s4u;
 
   const renew = hasFlag(opts, FLAG_BIT.RENEW);
   if (!body.sname) throw new KdcError(KDC_ERR.S_PRINCIPAL_UNKNOWN, 'no server name');
