@@ -103,7 +103,7 @@ export async function processAsReq(ctx: KdcContext, req: KdcReq, event: KdcEvent
   // MS-SFU 3.1.5.1.1.2: a service finding the user of a certificate (PA-S4U-X509-USER) before S4U2self.
   const client = (await findClientEntry(ctx, body.cname)) ?? (await identifyS4uCertificate(ctx, req));
   if (!client) throw new KdcError(KDC_ERR.C_PRINCIPAL_UNKNOWN, 'client not found');
-  const service = isKrbtgt(body.sname, domain.realm) ? ctx.krbtgt : await directory.findService(body.sname.nameString);
+  const service = isKrbtgt(body.sname, domain.realm) ? ctx.krbtgt : await ctx.lookups.findService(body.sname.nameString, ctx.now);
   if (!service) throw new KdcError(KDC_ERR.S_PRINCIPAL_UNKNOWN, 'server not found');
 
   const now = new Date(ctx.now);
@@ -135,7 +135,8 @@ export async function processAsReq(ctx: KdcContext, req: KdcReq, event: KdcEvent
     throw preauthRequired(client, body.etype);
   }
   if (status !== 0) throw restrictionError(status);
-  if (preauthenticated) await directory.recordSuccessfulLogon(client.account.rid, now);
+  // The account row just read says whether there is a count to reset (no second read).
+  if (preauthenticated) await directory.recordSuccessfulLogon(client.account.rid, now, client.account);
 
   // Ticket flags and times (RFC 4120 3.1.3, MS-KILE 3.3.5.6 with policy ages).
   const policy = domain.policy;
@@ -183,7 +184,7 @@ export async function processAsReq(ctx: KdcContext, req: KdcReq, event: KdcEvent
 
   let authorizationData;
   if (pacRequest !== false) {
-    const membership = await directory.membership(client.account);
+    const membership = await ctx.lookups.membership(client.account, ctx.now);
     const pac = buildSignedPac(
       {
         domain,

@@ -2,6 +2,7 @@
 
 import type { Directory } from '../../directory/directory.js';
 import type { Domain, PrincipalEntry } from '../../directory/types.js';
+import type { KdcLookups } from './lookups.js';
 import type { ReplayCache } from './replay-cache.js';
 
 export interface KdcEvent {
@@ -22,4 +23,6 @@ export interface KdcContext {
   /** Milliseconds since the epoch. */
   now: number;
   replayCache: ReplayCache;
+  /** Short-lived service, ticket-client and group lookups (lookups.ts). */
+  lookups: KdcLookups;
 }

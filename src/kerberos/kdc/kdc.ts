@@ -8,6 +8,7 @@ import { KDC_ERR, MSG_TYPE, NT, type KdcReq, type PrincipalName } from '../messa
 import { processAsReq } from './as.js';
 import type { KdcContext, KdcEvent } from './context.js';
 import { KdcError } from './kdc-error.js';
+import { KdcLookups } from './lookups.js';
 import { ReplayCache } from './replay-cache.js';
 import { processTgsReq } from './tgs.js';
 import { wholeSeconds } from './tickets.js';
@@ -23,7 +24,10 @@ export interface KdcOptions {
   now?: () => number;
   /** One call per answered request: what happened, never a secret. */
   onEvent?: (e: KdcEvent) => void;
-  /** How long the domain row and krbtgt keys are cached (policy and key changes show after this). */
+  /**
+   * How long the domain row, the krbtgt keys, services, TGT clients and group closures are
+   * cached (changes to them show after this; see lookups.ts). Default 2000 ms.
+   */
   cacheMs?: number;
   /** A bug, not a bad request: the transport logs it (the client only sees KRB_ERR_GENERIC). */
   onInternalError?: (e: unknown) => void;
@@ -32,11 +36,13 @@ export interface KdcOptions {
 export class Kdc {
   private readonly now: () => number;
   private readonly replayCache: ReplayCache;
+  private readonly lookups: KdcLookups;
   private cached?: { at: number; domain: Domain; krbtgt: PrincipalEntry };
 
   constructor(private readonly opts: KdcOptions) {
     this.now = opts.now ?? Date.now;
     this.replayCache = new ReplayCache(10 * 60 * 1000);
+    this.lookups = new KdcLookups(opts.directory, opts.cacheMs ?? 2000);
   }
 
   private async context(): Promise<KdcContext> {
@@ -47,7 +53,7 @@ export class Kdc {
       this.cached = { at: now, domain, krbtgt };
     }
     const { domain, krbtgt } = this.cached!;
-    return { directory: this.opts.directory, domain, krbtgt, dcName: this.opts.dcName, now, replayCache: this.replayCache };
+    return { directory: this.opts.directory, domain, krbtgt, dcName: this.opts.dcName, now, replayCache: this.replayCache, lookups: this.lookups };
   }
 
   /**

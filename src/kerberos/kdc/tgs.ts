@@ -147,7 +147,7 @@ function tgtPacBuffers(tgt: EncTicketPart, kdcKey: Key): PacBuffer[] | undefined
 /** CVE-2021-42287: the account named by the TGT must still exist and be the PAC's requestor. */
 async function checkRequestor(ctx: KdcContext, tgt: EncTicketPart, buffers: PacBuffer[] | undefined): Promise<PrincipalEntry> {
   const n = tgt.cname.nameString;
-  const client = n.length === 1 ? await ctx.directory.findClient(n[0]) : await ctx.directory.findService(n);
+  const client = await ctx.lookups.findTicketClient(n, ctx.now);
   if (!client) throw new KdcError(KDC_ERR.TGT_REVOKED, 'ticket client no longer exists');
   if (buffers) {
     const req = buffers.find((b) => b.type === PAC_TYPE.REQUESTOR);
@@ -162,7 +162,7 @@ async function checkRequestor(ctx: KdcContext, tgt: EncTicketPart, buffers: PacB
 
 export async function processTgsReq(ctx: KdcContext, req: KdcReq, event: KdcEvent): Promise<Buffer> {
   const body = req.reqBody;
-  const { domain, directory } = ctx;
+  const { domain } = ctx;
   const opts = body.kdcOptions;
   if (hasFlag(opts, FLAG_BIT.ENC_TKT_IN_SKEY) || hasFlag(opts, FLAG_BIT.VALIDATE) || hasFlag(opts, FLAG_BIT.ALLOW_POSTDATE) || hasFlag(opts, FLAG_BIT.POSTDATED)) {
     throw new KdcError(KDC_ERR.BADOPTION, 'option not supported');
@@ -180,7 +180,7 @@ export async function processTgsReq(ctx: KdcContext, req: KdcReq, event: KdcEven
   event.service = principalToString(body.sname, domain.realm);
   if (body.realm.toUpperCase() !== domain.realm) throw new KdcError(KDC_ERR.WRONG_REALM, 'cross-realm requests are not supported');
   const toKrbtgt = isKrbtgt(body.sname, domain.realm);
-  const service = toKrbtgt ? ctx.krbtgt : await directory.findService(body.sname.nameString);
+  const service = toKrbtgt ? ctx.krbtgt : await ctx.lookups.findService(body.sname.nameString, ctx.now);
   if (!service) throw new KdcError(KDC_ERR.S_PRINCIPAL_UNKNOWN, 'server not found');
   const sname: PrincipalName = toKrbtgt ? { nameType: body.sname.nameType, nameString: ['krbtgt', domain.realm] } : body.sname;
 
@@ -228,7 +228,7 @@ export async function processTgsReq(ctx: KdcContext, req: KdcReq, event: KdcEven
   if (pacBuffers) {
     let buffers = pacBuffers.filter((b) => !(toKrbtgt ? SIGNATURES : DROPPED_IN_SERVICE_TICKET).has(b.type));
     if (!toKrbtgt) {
-      const membership = await directory.membership(client.account);
+      const membership = await ctx.lookups.membership(client.account, ctx.now);
       buffers = buffers.map((b) =>
         b.type === PAC_TYPE.LOGON_INFO
           ? { type: b.type, data: encodeKerbValidationInfo(addResourceGroups(decodeKerbValidationInfo(b.data), domain.sid, membership)) }
