@@ -235,6 +235,8 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
   const log = o.logger ?? (() => {});
 
   const ep = o.extendedProtection ?? 'when-supported';
+  /** The name a failed handshake claimed (audit only). */
+  const claimedBy = new WeakMap<SecurityError, string>();
   const persist = o.persistConnectionAuth !== false;
   const newNtlm = (cb?: ChannelBindings): SecurityContext =>
     new NtlmAcceptor({
@@ -399,6 +401,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       step = await ctx.step(input);
     } catch (e) {
       states.delete(socket);
+      if (e instanceof SecurityError && ctx.claimedName !== undefined) claimedBy.set(e, ctx.claimedName);
       throw e;
     }
     if (step.done) {
@@ -495,7 +498,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       } catch (e) {
         if (e instanceof SecurityError && !isInternal(e)) {
           // Step 8 → 12.
-          audit({ result: 'failure', mechanism: m, resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: reasonOf(e) });
+          audit({ result: 'failure', mechanism: m, user: claimedBy.get(e), resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: reasonOf(e) });
           return challenge(rule, req);
         }
         throw e;

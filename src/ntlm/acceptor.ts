@@ -137,6 +137,7 @@ export class NtlmAcceptor extends NtlmContextBase implements SecurityContext {
   readonly role = 'acceptor' as const;
   private token?: LogonToken;
   private clientName?: string;
+  private claimed?: string;
   private readonly o: NtlmAcceptorOptions;
   private negotiateBytes?: Buffer;
   private challengeBytes?: Buffer;
@@ -159,6 +160,11 @@ export class NtlmAcceptor extends NtlmContextBase implements SecurityContext {
   /** 'DOMAIN\\user' of the client, once done. */
   get peerName(): string | undefined {
     return this.clientName;
+  }
+
+  /** 'DOMAIN\\user' as the AUTHENTICATE_MESSAGE gave it (for audit lines of failures). */
+  get claimedName(): string | undefined {
+    return this.claimed;
   }
 
   async step(input?: Buffer): Promise<Step> {
@@ -219,6 +225,7 @@ export class NtlmAcceptor extends NtlmContextBase implements SecurityContext {
   /** 3.2.5.1.2: AUTHENTICATE_MESSAGE in, the logon decided. */
   private async onAuthenticate(input: Buffer): Promise<Step> {
     const auth = decodeAuthenticate(input);
+    this.claimed = `${auth.domainName}\\${auth.userName}`.slice(0, 256);
     // Only what both sides announced is in force; a flag the client adds is ignored.
     const flags = (auth.flags & this.challengeFlags) >>> 0;
     const serverChallenge = this.serverChallenge!;

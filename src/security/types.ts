@@ -46,6 +46,11 @@ export interface SecurityContext {
   readonly peer?: LogonToken;
   /** Initiator: the authenticated target name; acceptor: the client's principal/user name. */
   readonly peerName?: string;
+  /**
+   * Acceptor: the name the client claimed, before (or despite) validation — for audit lines of
+   * failed logons. Never trusted for anything else.
+   */
+  readonly claimedName?: string;
   readonly sessionKey?: Buffer;
   readonly flags: ContextFlags;
   /** Integrity (GSS MIC / NTLM signature). `verify` throws SecurityError(SEC_E_MESSAGE_ALTERED | SEC_E_OUT_OF_SEQUENCE). */

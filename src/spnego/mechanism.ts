@@ -198,6 +198,10 @@ export abstract class NegotiatedContext implements RpcProtection {
   get peerName(): string | undefined {
     return this.done ? this.chosenContext?.peerName : undefined;
   }
+
+  get claimedName(): string | undefined {
+    return this.chosenContext?.claimedName;
+  }
   get sessionKey(): Buffer | undefined {
     return this.done ? this.chosenContext?.sessionKey : undefined;
   }

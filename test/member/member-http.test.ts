@@ -271,6 +271,8 @@ describe('authso http on a member server (MS-AUTHSO 5), decided by the DC', () =
     assert.equal(right.status, 401);
     const digest = await curl(plain, ['--digest', '-u', `carol:${PW.carol}`, '-o', '/dev/null', url(plain, '/private/secret.txt')]);
     assert.equal(digest.status, 401);
+    // The member's failure lines name who tried (as claimed), the DC's say what it decided.
+    assert.ok(plain.lines.some((l) => l.result === 'failure' && l.mechanism === 'NTLM' && String(l.user).toLowerCase() === 'example\\carol'), JSON.stringify(plain.lines));
     const carol = await domain.directory.findClient('carol');
     assert.ok(carol?.account.lockoutTime instanceof Date);
     assert.ok(dcAudit.some((e) => e.user.toLowerCase() === 'example\\carol' && e.status === 'STATUS_ACCOUNT_LOCKED_OUT'), JSON.stringify(dcAudit.filter((e) => /carol/i.test(e.user))));
