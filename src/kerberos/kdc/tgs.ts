@@ -229,11 +229,14 @@ export async function processTgsReq(ctx: KdcContext, req: KdcReq, event: KdcEven
     let buffers = pacBuffers.filter((b) => !(toKrbtgt ? SIGNATURES : DROPPED_IN_SERVICE_TICKET).has(b.type));
     if (!toKrbtgt) {
       const membership = await ctx.lookups.membership(client.account, ctx.now);
-      buffers = buffers.map((b) =>
-        b.type === PAC_TYPE.LOGON_INFO
-          ? { type: b.type, data: encodeKerbValidationInfo(addResourceGroups(decodeKerbValidationInfo(b.data), domain.sid, membership)) }
-          : b,
-      );
+      // Without domain-local groups there is nothing to add: the TGT's LOGON_INFO bytes are copied as they are.
+      if (membership.domainLocalGroupRids.length > 0) {
+        buffers = buffers.map((b) =>
+          b.type === PAC_TYPE.LOGON_INFO
+            ? { type: b.type, data: encodeKerbValidationInfo(addResourceGroups(decodeKerbValidationInfo(b.data), domain.sid, membership)) }
+            : b,
+        );
+      }
     }
     authorizationData = pacAuthorizationData(signPac(buffers, tkey.key, kdcSigningKey(ctx)));
   }
