@@ -4,10 +4,11 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryError } from './errors.js';
-import { deriveKeys, randomDomainSid, randomPassword, saltFor } from './keys.js';
-import { deriveWDigest } from './wdigest.js';
+import { KeyDerivationPool, type KeyJob } from './key-pool.js';
+import { keyMaterial, randomDomainSid, randomPassword, saltFor, type KeyMaterialNames } from './keys.js';
 import {
   computerSamName,
+  foldName,
   validateDnsName,
   validateGroupName,
   validateNetbiosDomainName,
@@ -25,7 +26,7 @@ import {
   type RestrictionOptions,
 } from './policy.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { AccountPatch, NewAccount, NewGroup, NewKeyMaterial, ProvisionData, Store } from './store.js';
+import { BatchEntryError, type AccountPatch, type NewAccount, type NewAccountEntry, type NewGroup, type ProvisionData, type Store } from './store.js';
 import {
   UF,
   type Account,
@@ -111,6 +112,41 @@ export interface CreateUserOptions {
   mustChangePassword?: boolean;
   accountExpires?: Date;
 }
+
+/** One user of Directory.createUsers: the name and createUser's options. */
+export interface NewUser extends CreateUserOptions {
+  name: string;
+}
+
+export interface CreateUsersOptions {
+  /** Called after each committed batch with the number of users created so far. */
+  onProgress?: (created: number, total: number) => void;
+  /** Accounts per transaction (default 1000). */
+  batchSize?: number;
+  /**
+   * Where the keys are derived: a pool the caller owns (kept open, for several calls). Default:
+   * a pool of os.availableParallelism() worker threads for this call, or, for fewer than
+   * 32 users, this thread (starting workers would cost more than it saves).
+   */
+  pool?: KeyDerivationPool;
+}
+
+export interface CreatedUser {
+  samAccountName: string;
+  rid: number;
+  sid: string;
+}
+
+/** What createUser / createUsers write for one user, once validated. */
+interface PreparedUser {
+  account: NewAccount;
+  password: string;
+  salt: string;
+  names: KeyMaterialNames;
+}
+
+const DEFAULT_BATCH = 1000;
+const MIN_USERS_FOR_WORKERS = 32;
 
 export interface CreateComputerOptions {
   password?: string;
@@ -339,6 +375,98 @@ export class Directory {
   async createUser(name: string, opts: CreateUserOptions): Promise<Account> {
     validateUserName(name);
     const d = await this.getDomain();
+    const p = this.prepareUser(d, name, opts);
+    return this.store.createAccount(p.account, keyMaterial(p.password, p.salt, p.names));
+  }
+
+  /**
+   * Creates many users as createUser would (the same checks, errors, keys and attributes), for
+   * bulk imports: every entry is validated first (a BatchEntryError naming the entry, its
+   * position and the reason; names and UPNs must also be unique within the input and the names
+   * free in the directory), then keys are derived on worker threads (opts.pool) while the
+   * accounts are written in transactions of opts.batchSize. A batch that fails at write time (a
+   * name or UPN taken meanwhile) is written not at all, with a BatchEntryError; the batches
+   * before it stay committed. Returns the users created, in input order.
+   */
+  async createUsers(users: NewUser[], opts: CreateUsersOptions = {}): Promise<CreatedUser[]> {
+    const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new DirectoryError('INVALID_ARGUMENT', 'batchSize must be a positive integer');
+    const d = await this.getDomain();
+    const prepared = users.map((u, i) => entry(i, u.name, () => this.prepareUser(d, u.name, u)));
+    await this.checkUnique(prepared);
+    if (prepared.length === 0) return [];
+    const pool = opts.pool ?? new KeyDerivationPool(prepared.length < MIN_USERS_FOR_WORKERS ? { size: 0 } : {});
+    const batches: PreparedUser[][] = [];
+    for (let i = 0; i < prepared.length; i += batchSize) batches.push(prepared.slice(i, i + batchSize));
+    const derive = (batch: PreparedUser[]) => {
+      const jobs: KeyJob[] = batch.map((p) => ({ password: p.password, salt: p.salt, names: p.names }));
+      const keys = pool.derive(jobs);
+      keys.catch(() => undefined); // awaited below; a batch abandoned after a failure must not be an unhandled rejection
+      return keys;
+    };
+    const created: CreatedUser[] = [];
+    try {
+      let next = derive(batches[0]);
+      for (let b = 0; b < batches.length; b++) {
+        const keys = await next;
+        // The workers derive batch b + 1 while this thread writes batch b.
+        if (b + 1 < batches.length) next = derive(batches[b + 1]);
+        const now = new Date();
+        const entries: NewAccountEntry[] = batches[b].map((p, i) => ({
+          account: p.account.pwdLastSet === undefined ? p.account : { ...p.account, pwdLastSet: now },
+          keys: keys[i],
+        }));
+        let rids: number[];
+        try {
+          rids = await this.store.createAccounts(entries);
+        } catch (e) {
+          if (e instanceof BatchEntryError) throw e.at(b * batchSize + e.index);
+          throw e;
+        }
+        rids.forEach((rid, i) => created.push({ samAccountName: entries[i].account.samAccountName, rid, sid: `${d.sid}-${rid}` }));
+        opts.onProgress?.(created.length, prepared.length);
+      }
+    } finally {
+      if (opts.pool === undefined) await pool.close();
+    }
+    return created;
+  }
+
+  /**
+   * Names and UPNs unique within the input, and names not taken in the directory, checked
+   * before any key is derived or account written (the store checks again in each batch).
+   */
+  private async checkUnique(prepared: PreparedUser[]): Promise<void> {
+    const names = new Set<string>();
+    const upns = new Set<string>();
+    for (let i = 0; i < prepared.length; i++) {
+      const a = prepared[i].account;
+      if (names.has(foldName(a.samAccountName))) {
+        throw new BatchEntryError(new DirectoryError('ALREADY_EXISTS', `the name '${a.samAccountName}' appears more than once in the input`), i, a.samAccountName);
+      }
+      names.add(foldName(a.samAccountName));
+      if (a.userPrincipalName !== undefined) {
+        if (upns.has(foldName(a.userPrincipalName))) {
+          throw new BatchEntryError(
+            new DirectoryError('UPN_IN_USE', `userPrincipalName '${a.userPrincipalName}' appears more than once in the input`),
+            i,
+            a.samAccountName,
+          );
+        }
+        upns.add(foldName(a.userPrincipalName));
+      }
+    }
+    for (let i = 0; i < prepared.length; i++) {
+      const sam = prepared[i].account.samAccountName;
+      if ((await this.store.findAccountBySam(sam)) || (await this.store.findGroupBySam(sam))) {
+        throw new BatchEntryError(new DirectoryError('ALREADY_EXISTS', `an account or group named '${sam}' already exists`), i, sam);
+      }
+    }
+  }
+
+  /** createUser's checks and the account to create (shared by createUser and createUsers). */
+  private prepareUser(d: Domain, name: string, opts: CreateUserOptions): PreparedUser {
+    validateUserName(name);
     if (opts.upn !== undefined) validateUpn(opts.upn);
     const extra = opts.uac ?? 0;
     if ((extra & (ACCOUNT_TYPE_BITS & ~UF.NORMAL_ACCOUNT)) !== 0) {
@@ -360,7 +488,7 @@ export class Directory {
       accountExpires: opts.accountExpires,
       pwdLastSet: mustChange ? undefined : new Date(),
     };
-    return this.store.createAccount(account, keyMaterial(opts.password, saltFor('user', d.realm, name, d.dnsName), { sam: name, upn: opts.upn, domain: d }));
+    return { account, password: opts.password, salt: saltFor('user', d.realm, name, d.dnsName), names: { sam: name, upn: opts.upn, domain: { netbiosName: d.netbiosName, dnsName: d.dnsName } } };
   }
 
   /**
@@ -824,20 +952,14 @@ function blankAccount(kind: AccountKind, sam: string, uac: number, primaryGroupI
   };
 }
 
-/**
- * The secrets of one password set: Kerberos keys, the NT hash and (MS-SAMR 3.1.1.8.11.3.1) the
- * WDigest hashes, which need the account's names as the password is set — a later rename or
- * UPN change leaves them for the old names until the next password set, as in AD.
- */
-function keyMaterial(password: string, salt: string, names: { sam: string; upn?: string; domain: Pick<Domain, 'netbiosName' | 'dnsName'> }): NewKeyMaterial {
-  const k = deriveKeys(password, salt);
-  const wdigest = deriveWDigest(password, {
-    samAccountName: names.sam,
-    userPrincipalName: names.upn ?? `${names.sam}@${names.domain.dnsName}`,
-    netbiosDomainName: names.domain.netbiosName,
-    dnsDomainName: names.domain.dnsName,
-  });
-  return { ntHash: k.ntHash, keys: k.keys, salt: k.salt, wdigest };
+/** Runs fn for input entry i, reporting a DirectoryError as that entry's BatchEntryError. */
+function entry<T>(i: number, name: unknown, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DirectoryError) throw new BatchEntryError(e, i, String(name));
+    throw e;
+  }
 }
 
 function checkEtypes(v: number | undefined): void {

@@ -5,9 +5,12 @@
 // src/crypto; nothing here implements cryptography.
 
 import { randomBytes, randomInt } from 'node:crypto';
+import { aesSha1KeysFromPasswordString } from '../crypto/aes-sha1.js';
 import { enctypeProfile, ntHash, ETYPE } from '../crypto/index.js';
 import type { Key } from '../crypto/types.js';
-import type { AccountKind } from './types.js';
+import type { NewKeyMaterial } from './store.js';
+import type { AccountKind, Domain } from './types.js';
+import { deriveWDigest } from './wdigest.js';
 
 /** The enctypes derived on a password set, strongest first (the order KeySet.keys keeps). */
 export const DERIVED_ETYPES: readonly number[] = [
@@ -40,14 +43,45 @@ export interface DerivedKeys {
   salt: string;
 }
 
+/**
+ * The keys of DERIVED_ETYPES. The two RFC 3962 AES keys come from one PBKDF2 run
+ * (aesSha1KeysFromPasswordString: aes128's PBKDF2 output is a prefix of aes256's), which
+ * gives the same keys as the two separate string-to-keys for about 2/3 of the CPU.
+ */
 export function deriveKeys(password: string, salt: string): DerivedKeys {
-  const keys: Key[] = [];
   const nt = ntHash(password);
-  for (const etype of DERIVED_ETYPES) {
-    if (etype === ETYPE.RC4_HMAC) keys.push({ etype, value: Buffer.from(nt) });
-    else keys.push({ etype, value: enctypeProfile(etype).stringToKey(password, salt) });
-  }
+  const aes = aesSha1KeysFromPasswordString(password, salt);
+  const known = new Map<number, Buffer>([
+    [ETYPE.AES256_CTS_HMAC_SHA1_96, aes.aes256],
+    [ETYPE.AES128_CTS_HMAC_SHA1_96, aes.aes128],
+    [ETYPE.RC4_HMAC, Buffer.from(nt)],
+  ]);
+  const keys: Key[] = DERIVED_ETYPES.map((etype) => ({ etype, value: known.get(etype) ?? enctypeProfile(etype).stringToKey(password, salt) }));
   return { keys, ntHash: Buffer.from(nt), salt };
+}
+
+/** The names the WDigest hashes are made of (the account's, as the password is set). */
+export interface KeyMaterialNames {
+  sam: string;
+  upn?: string;
+  domain: Pick<Domain, 'netbiosName' | 'dnsName'>;
+}
+
+/**
+ * The secrets of one password set: Kerberos keys, the NT hash and (MS-SAMR 3.1.1.8.11.3.1) the
+ * WDigest hashes, which need the account's names as the password is set — a later rename or
+ * UPN change leaves them for the old names until the next password set, as in AD. Also run by
+ * the key-derivation workers (./key-pool.ts) for bulk imports.
+ */
+export function keyMaterial(password: string, salt: string, names: KeyMaterialNames): NewKeyMaterial {
+  const k = deriveKeys(password, salt);
+  const wdigest = deriveWDigest(password, {
+    samAccountName: names.sam,
+    userPrincipalName: names.upn ?? `${names.sam}@${names.domain.dnsName}`,
+    netbiosDomainName: names.domain.netbiosName,
+    dnsDomainName: names.domain.dnsName,
+  });
+  return { ntHash: k.ntHash, keys: k.keys, salt: k.salt, wdigest };
 }
 
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';

@@ -18,15 +18,17 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DirectoryError } from './errors.js';
 import { foldName } from './names.js';
-import type {
-  AccountPatch,
-  GroupRef,
-  LogonStat,
-  NewAccount,
-  NewGroup,
-  NewKeyMaterial,
-  ProvisionData,
-  Store,
+import {
+  BatchEntryError,
+  type AccountPatch,
+  type GroupRef,
+  type LogonStat,
+  type NewAccount,
+  type NewAccountEntry,
+  type NewGroup,
+  type NewKeyMaterial,
+  type ProvisionData,
+  type Store,
 } from './store.js';
 import type {
   Account,
@@ -574,6 +576,24 @@ export class SqliteStore implements Store {
       const rid = account.rid ?? this.allocateRid();
       this.insertAccount(d.sid, account, rid, keys);
       return this.accountOrThrow(rid);
+    });
+  }
+
+  async createAccounts(entries: NewAccountEntry[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    return this.write(() => {
+      const d = this.domainRow();
+      return entries.map(({ account, keys }, i) => {
+        try {
+          const rid = account.rid ?? this.allocateRid();
+          this.insertAccount(d.sid, account, rid, keys);
+          return rid;
+        } catch (e) {
+          // Thrown out of the transaction: better-sqlite3 rolls the whole batch back.
+          if (e instanceof DirectoryError) throw new BatchEntryError(e, i, account.samAccountName);
+          throw e;
+        }
+      });
     });
   }
 

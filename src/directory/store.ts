@@ -6,6 +6,7 @@
 // implement them; the callbacks passed to mutateAccount are synchronous and pure, so a backend
 // can run them between its SELECT ... FOR UPDATE and its UPDATE.
 
+import { DirectoryError } from './errors.js';
 import type { Account, AccountKind, AccountSecrets, Domain, DomainPolicy, Group, GroupScope, KeySet, PrincipalEntry } from './types.js';
 
 /** The fields of an account a caller may change (null clears an optional attribute). */
@@ -81,6 +82,35 @@ export interface ProvisionData {
   memberships: Array<[string, string]>;
 }
 
+/** One account of a batch (Store.createAccounts). */
+export interface NewAccountEntry {
+  account: NewAccount;
+  keys: NewKeyMaterial;
+}
+
+/**
+ * The failure of one entry of a batch (Store.createAccounts, Directory.createUsers): the
+ * entry's own error (same code; `reason` is its message), the entry's position in the input
+ * and its name. The message names both.
+ */
+export class BatchEntryError extends DirectoryError {
+  readonly index: number;
+  readonly entryName: string;
+  readonly reason: string;
+  constructor(cause: DirectoryError, index: number, entryName: string) {
+    super(cause.code, `entry ${index + 1} (${entryName}): ${cause.message}`);
+    this.name = 'BatchEntryError';
+    this.index = index;
+    this.entryName = entryName;
+    this.reason = cause.message;
+  }
+
+  /** The same failure at another position (a batch's offset in a larger input). */
+  at(index: number): BatchEntryError {
+    return new BatchEntryError(new DirectoryError(this.code, this.reason), index, this.entryName);
+  }
+}
+
 /** A group reached by the membership closure. */
 export interface GroupRef {
   sid: string;
@@ -108,6 +138,12 @@ export interface Store {
    * taken by any account or group, UPN_IN_USE / SPN_IN_USE on those conflicts.
    */
   createAccount(account: NewAccount, keys: NewKeyMaterial): Promise<Account>;
+  /**
+   * Creates every account of the batch as createAccount would (same checks, RIDs allocated in
+   * order), all in one transaction: when one entry fails, nothing of the batch is written and
+   * the error is a BatchEntryError with the entry's index and name. Returns the RIDs in order.
+   */
+  createAccounts(entries: NewAccountEntry[]): Promise<number[]>;
   getAccount(rid: number): Promise<Account | undefined>;
   findAccountBySam(samAccountName: string): Promise<Account | undefined>;
   listAccounts(kind?: AccountKind): Promise<Account[]>;

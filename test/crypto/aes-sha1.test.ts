@@ -4,6 +4,8 @@ import {
   AES128_SHA1,
   AES256_SHA1,
   aesSha1Decrypt,
+  aesSha1KeysFromPassword,
+  aesSha1KeysFromPasswordString,
   aesSha1StringToKey,
 } from '../../src/crypto/aes-sha1.js';
 import { enctypeProfile } from '../../src/crypto/registry.js';
@@ -73,6 +75,31 @@ for (const v of RFC3962_S2K) {
     assert.equal(aesSha1StringToKey(AES256_SHA1, v.password, v.salt, s2kParams(v.iterations)).toString('hex'), v.key256);
   });
 }
+
+test('one PBKDF2 for both: aesSha1KeysFromPassword equals the two string-to-keys over the RFC 3962 B vectors', () => {
+  for (const v of RFC3962_S2K) {
+    const params = s2kParams(v.iterations);
+    const both = aesSha1KeysFromPassword(v.password, v.salt, params);
+    assert.equal(both.aes128.toString('hex'), v.key128, `aes128, ${v.iterations} iterations`);
+    assert.equal(both.aes256.toString('hex'), v.key256, `aes256, ${v.iterations} iterations`);
+    assert.deepEqual(both.aes128, aesSha1StringToKey(AES128_SHA1, v.password, v.salt, params));
+    assert.deepEqual(both.aes256, aesSha1StringToKey(AES256_SHA1, v.password, v.salt, params));
+  }
+});
+
+test('aesSha1KeysFromPasswordString: the profiles\' stringToKey at the default 4096 iterations, UTF-8 strings', () => {
+  for (const [password, salt] of [
+    ['Secret123', 'EXAMPLE.TESTalice'],
+    ['\u{1D11E}', 'EXAMPLE.COMpianist'],
+    ['p\u00e4ssw\u00f6rd', 'EXAMPLE.TESThostweb.example.test'],
+  ]) {
+    const both = aesSha1KeysFromPasswordString(password, salt);
+    assert.deepEqual(both.aes128, enctypeProfile(17).stringToKey(password, salt));
+    assert.deepEqual(both.aes256, enctypeProfile(18).stringToKey(password, salt));
+  }
+  assert.equal(aesSha1KeysFromPasswordString('\u{1D11E}', 'EXAMPLE.COMpianist', s2kParams(50)).aes256.toString('hex'), RFC3962_S2K[6].key256);
+  assert.throws(() => aesSha1KeysFromPasswordString('pw', 'SALT', Buffer.from([0, 1])), KrbCryptoError);
+});
 
 test('profile stringToKey takes UTF-8 strings (the g-clef vector through the public API)', () => {
   const p = enctypeProfile(18);
