@@ -20,6 +20,7 @@ import type { TLSSocket } from 'node:tls';
 import type { KdcAddress } from '../kerberos/client/transport.js';
 import { channelBindingsHash, type ChannelBindings } from '../kerberos/gss/checksum.js';
 import { KerberosAcceptor, type ServiceKey } from '../kerberos/gss/index.js';
+import type { ReplayCache } from '../kerberos/kdc/replay-cache.js';
 import { NtlmAcceptor } from '../ntlm/index.js';
 import { SEC_E, SecurityError, type DomainAuthority, type LogonToken, type SecurityContext } from '../security/types.js';
 import { NegotiateAcceptor } from '../spnego/index.js';
@@ -106,6 +107,13 @@ export interface HttpAuthenticatorOptions {
    * resource. Default true; false asks every request to authenticate again.
    */
   persistConnectionAuth?: boolean;
+  /**
+   * Kerberos authenticators seen (RFC 4120 3.2.3 replay detection); default one per process.
+   * Several processes serving the same SPN (node:cluster) each have their own: an AP-REQ
+   * captured on one would be accepted once by each other within the clock skew. Run one
+   * process per SPN, or give each a ReplayCache backed by something they share.
+   */
+  replayCache?: ReplayCache;
 }
 
 /** What a successful request carries on: `req.authso`. */
@@ -207,7 +215,8 @@ interface AuditFields {
   user?: string;
   resource: string;
   method?: string;
-  remote?: string;
+  /** The request (its peer address goes in the line as `remote`). */
+  req?: IncomingMessage;
   status: number;
   reason?: string;
 }
@@ -250,7 +259,14 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
     });
   const newKerberos = hasKeys
     ? (cb?: ChannelBindings): SecurityContext =>
-        new KerberosAcceptor({ ...keysNow(), servicePrincipal: spns, authority: o.authority, channelBindings: cb, strictChannelBindings: ep === 'required' })
+        new KerberosAcceptor({
+          ...keysNow(),
+          servicePrincipal: spns,
+          authority: o.authority,
+          channelBindings: cb,
+          strictChannelBindings: ep === 'required',
+          replayCache: o.replayCache,
+        })
     : undefined;
   const newNegotiate = (cb?: ChannelBindings): SecurityContext =>
     new NegotiateAcceptor({
@@ -269,8 +285,11 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
   }
 
   function audit(f: AuditFields): void {
+    // Nothing is formatted (not even the peer address asked of the socket) when nobody listens.
+    if (!o.logger) return;
     try {
-      log(JSON.stringify({ time: new Date().toISOString(), event: 'http-auth', ...f }));
+      const { req, ...rest } = f;
+      log(JSON.stringify({ time: new Date().toISOString(), event: 'http-auth', ...rest, remote: req?.socket.remoteAddress }));
     } catch {
       // A failing logger must not fail the request.
     }
@@ -323,7 +342,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       if (e instanceof DigestFormatError) throw new HttpAuthError(400, e.message);
       throw e;
     }
-    const base = { mechanism: 'Digest', user: p.username.slice(0, 256), resource, method: req.method, remote: req.socket.remoteAddress };
+    const base = { mechanism: 'Digest', user: p.username.slice(0, 256), resource, method: req.method, req };
     const fail = (reason: string, stale = false): Decision => {
       audit({ ...base, result: 'failure', status: 401, reason });
       return challenge(rule, req, {}, stale);
@@ -366,7 +385,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
   /** Steps 10–11 for an authenticated caller. */
   function finish(rule: CompiledRule, req: IncomingMessage, resource: string, mechanism: HttpMechanism, token: LogonToken, user: string, headers: Record<string, string>): Decision {
     const who = user || `${token.domainName}\\${token.userName}`;
-    const base = { mechanism, user: who, resource, method: req.method, remote: req.socket.remoteAddress };
+    const base = { mechanism, user: who, resource, method: req.method, req };
     if (!accessAllowed(rule, token, o.domainSid)) {
       audit({ ...base, result: 'denied', status: 403, reason: 'access check' });
       return { status: 403, headers };
@@ -421,7 +440,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
     if (sock.encrypted !== true || typeof sock.getPeerCertificate !== 'function') return undefined;
     const cert = sock.getPeerCertificate();
     if (!cert || !cert.raw) return undefined;
-    const base = { mechanism: 'Certificate', resource, method: req.method, remote: req.socket.remoteAddress };
+    const base = { mechanism: 'Certificate', resource, method: req.method, req };
     if (sock.authorized !== true) {
       audit({ ...base, result: 'failure', status: 401, reason: 'certificate not trusted' });
       return undefined;
@@ -464,7 +483,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       const m = byScheme[cred.schemeLower];
       mech = m ?? cred.scheme.slice(0, 32);
       if (!m || !ok.includes(m)) {
-        audit({ result: 'failure', mechanism: mech, resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: 'mechanism not allowed' });
+        audit({ result: 'failure', mechanism: mech, resource, method: req.method, req, status: 401, reason: 'mechanism not allowed' });
         return challenge(rule, req);
       }
       // Step 7.
@@ -485,7 +504,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
           return finish(rule, req, resource, 'Basic', token, `${token.domainName}\\${token.userName}`, {});
         } catch (e) {
           if (e instanceof SecurityError && !isInternal(e)) {
-            audit({ result: 'failure', mechanism: 'Basic', user: c.user.slice(0, 256), resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: reasonOf(e) });
+            audit({ result: 'failure', mechanism: 'Basic', user: c.user.slice(0, 256), resource, method: req.method, req, status: 401, reason: reasonOf(e) });
             return challenge(rule, req);
           }
           throw e;
@@ -498,7 +517,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       } catch (e) {
         if (e instanceof SecurityError && !isInternal(e)) {
           // Step 8 → 12.
-          audit({ result: 'failure', mechanism: m, user: claimedBy.get(e), resource, method: req.method, remote: req.socket.remoteAddress, status: 401, reason: reasonOf(e) });
+          audit({ result: 'failure', mechanism: m, user: claimedBy.get(e), resource, method: req.method, req, status: 401, reason: reasonOf(e) });
           return challenge(rule, req);
         }
         throw e;
@@ -516,7 +535,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       return finish(rule, req, resource, m, token, r.ctx.peerName ?? '', headers);
     } catch (e) {
       if (e instanceof HttpAuthError) {
-        audit({ result: 'failure', mechanism: mech, resource, method: req.method, remote: req.socket.remoteAddress, status: e.status, reason: e.message });
+        audit({ result: 'failure', mechanism: mech, resource, method: req.method, req, status: e.status, reason: e.message });
         if (e.status === 401) return challenge(ruleFor(rules, resource || '/'), req);
         return { status: 400, headers: {} };
       }
@@ -524,7 +543,7 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       const reason = e instanceof SecurityError ? reasonOf(e) : e instanceof Error ? e.name : 'error';
       const unavailable = e instanceof SecurityError && e.code === SEC_E.NO_AUTHENTICATING_AUTHORITY;
       const status = unavailable ? 503 : 500;
-      audit({ result: 'error', mechanism: mech, resource, method: req.method, remote: req.socket.remoteAddress, status, reason });
+      audit({ result: 'error', mechanism: mech, resource, method: req.method, req, status, reason });
       return unavailable ? { status, headers: { 'Retry-After': '10' } } : { status, headers: {} };
     }
   }

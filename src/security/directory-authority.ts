@@ -84,6 +84,7 @@ function ntHashOf(keys: { ntHash?: Buffer; keys: Key[] }): Buffer | undefined {
 export class DirectoryAuthority implements DomainAuthority {
   private readonly directory: Directory;
   private readonly o: DirectoryAuthorityOptions;
+  private krbtgtCache?: { at: number; entry: PrincipalEntry };
   private cached?: { at: number; domain: Domain };
 
   constructor(directory: Directory, options: DirectoryAuthorityOptions = {}) {
@@ -319,23 +320,38 @@ export class DirectoryAuthority implements DomainAuthority {
    */
   async verifyPacKdcSignature(serverChecksum: Buffer, kdcSignatureType: number, kdcSignature: Buffer): Promise<boolean> {
     if (!Buffer.isBuffer(serverChecksum) || !Buffer.isBuffer(kdcSignature) || !Number.isInteger(kdcSignatureType)) return false;
-    const krbtgt = await this.directory.getKrbtgt();
-    for (const set of [krbtgt.secrets.current, ...krbtgt.secrets.previous]) {
-      for (const key of set.keys) {
-        let type: number;
-        try {
-          type = checksumTypeForEnctype(key.etype);
-        } catch {
-          continue;
-        }
-        if (type !== kdcSignatureType) continue;
-        try {
-          if (checksumProfile(type).verify(key.value, KEY_USAGE.KERB_NON_KERB_CKSUM_SALT, serverChecksum, kdcSignature)) return true;
-        } catch {
-          // A malformed signature for this key type: not ours.
-        }
+    // The krbtgt keys are read at most every 2 s (as the KDC does); a signature they do not
+    // verify is tried once more against a fresh read, so a rotation is never missed.
+    const cached = this.krbtgtCache;
+    const now = Date.now();
+    if (cached && now - cached.at <= KRBTGT_CACHE_MS && now >= cached.at) {
+      if (signedBy(cached.entry, serverChecksum, kdcSignatureType, kdcSignature)) return true;
+    }
+    const entry = await this.directory.getKrbtgt();
+    this.krbtgtCache = { at: now, entry };
+    return signedBy(entry, serverChecksum, kdcSignatureType, kdcSignature);
+  }
+}
+
+const KRBTGT_CACHE_MS = 2000;
+
+/** Is kdcSignature the keyed checksum of one of the krbtgt's current or kept keys over serverChecksum? */
+function signedBy(krbtgt: PrincipalEntry, serverChecksum: Buffer, kdcSignatureType: number, kdcSignature: Buffer): boolean {
+  for (const set of [krbtgt.secrets.current, ...krbtgt.secrets.previous]) {
+    for (const key of set.keys) {
+      let type: number;
+      try {
+        type = checksumTypeForEnctype(key.etype);
+      } catch {
+        continue;
+      }
+      if (type !== kdcSignatureType) continue;
+      try {
+        if (checksumProfile(type).verify(key.value, KEY_USAGE.KERB_NON_KERB_CKSUM_SALT, serverChecksum, kdcSignature)) return true;
+      } catch {
+        // A malformed signature for this key type: not ours.
       }
     }
-    return false;
   }
+  return false;
 }
