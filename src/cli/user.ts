@@ -1,10 +1,12 @@
 // `authso user ...`: user accounts (and, for show/list/enable/disable/unlock, any account).
 
 import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
 import { enctypeProfile } from '../crypto/index.js';
 import type { Directory, NewUser } from '../directory/directory.js';
 import { isLockedOut } from '../directory/policy.js';
+import { strongCertificateIdentities } from '../http/certificate.js';
 import { BatchEntryError } from '../directory/store.js';
 import { UF, type Account, type AccountKind } from '../directory/types.js';
 import { addDataDirOption, addPasswordOptions, CliError, fail, printJson, println, readPassword, withDirectory, type PasswordOptions } from './util.js';
@@ -237,6 +239,46 @@ export function registerUser(program: Command): void {
       } else {
         for (const a of accounts) println(`${a.samAccountName}\t${a.kind}\t${a.rid}\t${statusWord(d, a)}`);
       }
+    });
+  });
+
+  // Explicit certificate mappings (altSecurityIdentities, KB5014754's strong forms): a
+  // certificate without the user's UPN (or with another one) logs on as this account.
+  addDataDirOption(
+    user
+      .command('map-certificate <name>')
+      .description('map a certificate to the account (altSecurityIdentities X509:<I>issuer<SR>serial, and X509:<SKI> with --ski)')
+      .requiredOption('--cert <file>', 'the certificate (PEM or DER)')
+      .option('--ski', 'map by its subject key identifier instead of issuer and serial number'),
+  ).action(async (name: string, o: DirOpts & { cert: string; ski?: boolean }) => {
+    let der: Buffer;
+    try {
+      der = new X509Certificate(readFileSync(o.cert)).raw;
+    } catch (e) {
+      return fail(`--cert: not a certificate: ${(e as Error).message}`);
+    }
+    const ids = strongCertificateIdentities(der);
+    const id = o.ski ? ids.find((x) => x.startsWith('X509:<SKI>')) : ids.find((x) => x.startsWith('X509:<I>'));
+    if (!id) fail('the certificate has no subject key identifier');
+    await withDirectory(o.dataDir, async (d) => {
+      const a = await d.getAccount(name);
+      const taken = (await d.findAccountsByAltSecurityIdentity([id])).filter((x) => x.rid !== a.rid);
+      if (taken.length > 0) fail(`the certificate is already mapped to ${taken[0].samAccountName}`);
+      const list = a.altSecurityIdentities.some((x) => x.toLowerCase() === id.toLowerCase()) ? a.altSecurityIdentities : [...a.altSecurityIdentities, id];
+      await d.setAccountFields(name, { altSecurityIdentities: list });
+      println(`${a.samAccountName}: ${id}`);
+    });
+  });
+
+  addDataDirOption(
+    user.command('unmap-certificate <name> <mapping>').description('remove one altSecurityIdentities value from the account'),
+  ).action(async (name: string, mapping: string, o: DirOpts) => {
+    await withDirectory(o.dataDir, async (d) => {
+      const a = await d.getAccount(name);
+      const list = a.altSecurityIdentities.filter((x) => x.toLowerCase() !== mapping.toLowerCase());
+      if (list.length === a.altSecurityIdentities.length) fail(`${a.samAccountName} has no mapping ${mapping}`);
+      await d.setAccountFields(name, { altSecurityIdentities: list });
+      println(`${a.samAccountName}: removed ${mapping}`);
     });
   });
 

@@ -578,6 +578,14 @@ export class Directory {
     return this.store.updateAccount(a.rid, { lockoutTime: null, badPwdCount: 0 });
   }
 
+  /** Accounts whose altSecurityIdentities hold any of these values (certificate mapping). */
+  async findAccountsByAltSecurityIdentity(values: string[]): Promise<Account[]> {
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' || v.length > 4096)) {
+      throw new DirectoryError('INVALID_ARGUMENT', 'altSecurityIdentities values must be strings');
+    }
+    return this.store.findAccountsByAltSecurityIdentity(values);
+  }
+
   async setAccountFields(name: string, fields: AccountFields): Promise<Account> {
     const a = await this.resolveAccount(name);
     const patch: AccountPatch = {};

@@ -358,6 +358,11 @@ export class SqliteStore implements Store {
       getSecrets: p('SELECT nt_hash, current, previous, wdigest FROM secrets WHERE rid = ?'),
       accountByRid: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.rid = ?`),
       accountBySam: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.sam_key = ?`),
+      // JSON1 over the altSecurityIdentities list: a scan (certificate logons are rare), in C.
+      accountsByAltId: p(
+        `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.alt_security_identities <> '[]' AND EXISTS ` +
+          `(SELECT 1 FROM json_each(a.alt_security_identities) j, json_each(?) w WHERE lower(j.value) = lower(w.value))`,
+      ),
       accountsAll: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.rid`),
       accountsByKind: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.kind = ? ORDER BY a.rid`),
       accountRidBySam: p('SELECT rid FROM accounts WHERE sam_key = ?'),
@@ -607,6 +612,12 @@ export class SqliteStore implements Store {
     this.check();
     const row = this.s.accountBySam.get(foldName(samAccountName)) as AccountRow | undefined;
     return row ? rowToAccount(row) : undefined;
+  }
+
+  async findAccountsByAltSecurityIdentity(values: string[]): Promise<Account[]> {
+    this.check();
+    if (values.length === 0) return [];
+    return (this.s.accountsByAltId.all(JSON.stringify(values)) as AccountRow[]).map(rowToAccount);
   }
 
   async listAccounts(kind?: AccountKind): Promise<Account[]> {

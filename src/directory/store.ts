@@ -146,6 +146,11 @@ export interface Store {
   createAccounts(entries: NewAccountEntry[]): Promise<number[]>;
   getAccount(rid: number): Promise<Account | undefined>;
   findAccountBySam(samAccountName: string): Promise<Account | undefined>;
+  /**
+   * The accounts holding any of these altSecurityIdentities values (compared case-insensitively,
+   * as AD's attribute is). Certificate logons are rare: implementations may scan.
+   */
+  findAccountsByAltSecurityIdentity(values: string[]): Promise<Account[]>;
   listAccounts(kind?: AccountKind): Promise<Account[]>;
   /** Fails with NO_SUCH_OBJECT / UPN_IN_USE. */
   updateAccount(rid: number, patch: AccountPatch): Promise<Account>;

@@ -6,9 +6,12 @@
 // in the directory; the account's restrictions (disabled, locked out, expired) then apply and
 // the LogonToken is built from the same validation information a PAC or NTLM logon carries.
 //
-// Not yet: Windows' "strong" mapping (the SID extension 1.3.6.1.4.1.311.25.2, KB5014754), and
-// mapping through a member's Netlogon authority (this mapper reads the DC's directory).
+// Before the UPN, an explicit mapping on the account (altSecurityIdentities) is looked for, in
+// the forms Windows calls strong (KB5014754): X509:<I>issuer<SR>serial and X509:<SKI>keyid.
+// The weak forms (<I><S>, <S>, <RFC822>) are not honoured, as in Windows' full enforcement.
+// Not yet: the SID extension (1.3.6.1.4.1.311.25.2) and X509:<SHA1-PUKEY>.
 
+import { X509Certificate } from 'node:crypto';
 import { DecodeContext, contentOf, readChildren, readExplicitInner, readTop, type DerElement } from '../encoding/der.js';
 import type { Directory } from '../directory/directory.js';
 import type { Account, Domain } from '../directory/types.js';
@@ -20,6 +23,7 @@ import { SEC_E, SecurityError, type LogonToken } from '../security/types.js';
 
 /** DER of the OIDs looked for (X.690 8.19). */
 const OID_SUBJECT_ALT_NAME = Buffer.from('551d11', 'hex'); // 2.5.29.17
+const OID_SUBJECT_KEY_ID = Buffer.from('551d0e', 'hex'); // 2.5.29.14
 const OID_MS_UPN = Buffer.from('2b0601040182371402 03'.replace(/ /g, ''), 'hex'); // 1.3.6.1.4.1.311.20.2.3
 
 const UNIVERSAL = 0x00;
@@ -31,34 +35,70 @@ const TAG_UTF8 = 12;
 const MAX_UPN_CHARS = 1024;
 
 /**
+ * The extnValue contents of the certificate's extension `oid` (RFC 5280 4.1: tbsCertificate
+ * extensions [3] EXPLICIT SEQUENCE OF Extension), parsed; undefined when absent.
+ */
+function extensionValue(der: Buffer, oid: Buffer, ctx: DecodeContext): DerElement | undefined {
+  const cert = readTop(der, ctx);
+  const tbs = readChildren(cert, ctx)[0];
+  if (!tbs || tbs.tag !== TAG_SEQUENCE) return undefined;
+  const ext = readChildren(tbs, ctx).find((e) => e.cls === CONTEXT && e.tag === 3);
+  if (!ext) return undefined;
+  for (const extension of readChildren(readExplicitInner(ext, ctx), ctx)) {
+    const parts = readChildren(extension, ctx);
+    const id = parts[0];
+    if (!id || id.tag !== TAG_OID || !contentOf(id).equals(oid)) continue;
+    const value = parts[parts.length - 1];
+    if (value.cls !== UNIVERSAL || value.tag !== TAG_OCTET_STRING) return undefined;
+    return readTop(contentOf(value), ctx);
+  }
+  return undefined;
+}
+
+/**
  * The UPNs in a certificate's subjectAltName otherNames (RFC 5280 4.2.1.6; the Microsoft UPN
  * type-id), from its DER. A certificate that does not parse has none.
  */
 export function upnsFromCertificate(der: Buffer): string[] {
   const ctx = new DecodeContext({ maxDepth: 16, maxElements: 20_000 });
   try {
-    const cert = readTop(der, ctx);
-    const tbs = readChildren(cert, ctx)[0];
-    if (!tbs || tbs.tag !== TAG_SEQUENCE) return [];
-    const ext = readChildren(tbs, ctx).find((e) => e.cls === CONTEXT && e.tag === 3);
-    if (!ext) return [];
+    const names = extensionValue(der, OID_SUBJECT_ALT_NAME, ctx);
+    if (!names) return [];
     const out: string[] = [];
-    for (const extension of readChildren(readExplicitInner(ext, ctx), ctx)) {
-      const parts = readChildren(extension, ctx);
-      const id = parts[0];
-      if (!id || id.tag !== TAG_OID || !contentOf(id).equals(OID_SUBJECT_ALT_NAME)) continue;
-      const value = parts[parts.length - 1];
-      if (value.cls !== UNIVERSAL || value.tag !== TAG_OCTET_STRING) continue;
-      const names = readTop(contentOf(value), ctx);
-      for (const gn of readChildren(names, ctx)) {
-        const upn = otherNameUpn(gn, ctx);
-        if (upn !== undefined) out.push(upn);
-      }
+    for (const gn of readChildren(names, ctx)) {
+      const upn = otherNameUpn(gn, ctx);
+      if (upn !== undefined) out.push(upn);
     }
     return out;
   } catch {
     return [];
   }
+}
+
+/**
+ * The altSecurityIdentities values that map this certificate strongly (KB5014754):
+ * `X509:<I>issuer<SR>serial` — the issuer's RDNs in certificate order joined by commas, the
+ * serial number's bytes reversed, as Windows writes it — and `X509:<SKI>keyid` (the subject key
+ * identifier, RFC 5280 4.2.1.2), hex upper-case. None for bytes that do not parse.
+ */
+export function strongCertificateIdentities(der: Buffer): string[] {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const serial = cert.serialNumber.length % 2 === 1 ? `0${cert.serialNumber}` : cert.serialNumber;
+  const reversed = (serial.match(/../g) ?? []).reverse().join('').toUpperCase();
+  out.push(`X509:<I>${cert.issuer.split('\n').join(',')}<SR>${reversed}`);
+  try {
+    const ski = extensionValue(der, OID_SUBJECT_KEY_ID, new DecodeContext({ maxDepth: 16, maxElements: 20_000 }));
+    if (ski && ski.cls === UNIVERSAL && ski.tag === TAG_OCTET_STRING) out.push(`X509:<SKI>${contentOf(ski).toString('hex').toUpperCase()}`);
+  } catch {
+    // No usable SKI: the issuer/serial form remains.
+  }
+  return out;
 }
 
 /** GeneralName otherName [0] IMPLICIT SEQUENCE { type-id OID, value [0] EXPLICIT UTF8String }. */
@@ -89,12 +129,12 @@ export interface DirectoryCertificateMapperOptions {
  * SecurityError(LOGON_DENIED) with the NTSTATUS. Shared by DirectoryCertificateMapper and the
  * KDC's S4U2self with PA-S4U-X509-USER (src/kerberos/kdc/s4u.ts), so both map alike.
  */
-export async function accountForCertificate(directory: Directory, der: Buffer, now: Date): Promise<{ account: Account; domain: Domain }> {
+/** The account of the certificate's one UPN (this domain's explicit or implicit UPN). */
+async function accountForUpn(directory: Directory, domain: Domain, der: Buffer): Promise<Account> {
   const upns = upnsFromCertificate(der);
   // One UPN, unambiguous: a certificate naming two accounts maps to neither.
-  if (upns.length !== 1) throw new SecurityError(SEC_E.LOGON_DENIED, `the certificate names ${upns.length} UPNs, not one`);
+  if (upns.length !== 1) throw new SecurityError(SEC_E.LOGON_DENIED, `the certificate is not mapped and names ${upns.length} UPNs, not one`, { ntstatus: STATUS_NO_SUCH_USER });
   const upn = upns[0];
-  const domain = await directory.getDomain();
   const at = upn.lastIndexOf('@');
   const suffix = upn.slice(at + 1).toLowerCase();
   // Only this domain's UPN suffix (or an explicit userPrincipalName the lookup finds).
@@ -105,6 +145,15 @@ export async function accountForCertificate(directory: Directory, der: Buffer, n
   if (!account || !(explicit || implicit)) {
     throw new SecurityError(SEC_E.LOGON_DENIED, 'no account holds the certificate UPN', { ntstatus: STATUS_NO_SUCH_USER });
   }
+  return account;
+}
+
+export async function accountForCertificate(directory: Directory, der: Buffer, now: Date): Promise<{ account: Account; domain: Domain }> {
+  const domain = await directory.getDomain();
+  // An administrator's explicit, strong mapping first; it must name one account.
+  const mapped = await directory.findAccountsByAltSecurityIdentity(strongCertificateIdentities(der));
+  if (mapped.length > 1) throw new SecurityError(SEC_E.LOGON_DENIED, 'the certificate is mapped to more than one account', { ntstatus: STATUS_NO_SUCH_USER });
+  const account = mapped[0] ?? (await accountForUpn(directory, domain, der));
   if (isLockedOut(account, domain.policy, now)) {
     throw new SecurityError(SEC_E.LOGON_DENIED, 'certificate logon to a locked-out account', { ntstatus: STATUS_ACCOUNT_LOCKED_OUT });
   }

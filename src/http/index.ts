@@ -3,5 +3,12 @@ export * from './authorization.js';
 export * from './rules.js';
 export { parseBasic, normaliseBasicUser, validateBasic, type BasicCredentials, type BasicValidatorOptions } from './basic.js';
 export { ConnectionStates, type PendingHandshake } from './connection-state.js';
-export { DirectoryCertificateMapper, upnsFromCertificate, type CertificateMapper, type DirectoryCertificateMapperOptions } from './certificate.js';
+export {
+  DirectoryCertificateMapper,
+  accountForCertificate,
+  strongCertificateIdentities,
+  upnsFromCertificate,
+  type CertificateMapper,
+  type DirectoryCertificateMapperOptions,
+} from './certificate.js';
 export * from './authenticator.js';

@@ -41,7 +41,7 @@ export async function clientCertificate(dir: string, ca: TestCa | undefined, nam
   const cert = join(dir, `${name}.pem`);
   const ext = join(dir, `${name}.ext`);
   const san = upns.map((u) => `otherName:1.3.6.1.4.1.311.20.2.3;UTF8:${u}`).concat(['email:someone@example.test']).join(',');
-  await writeFile(ext, `subjectAltName=${san}\nextendedKeyUsage=clientAuth\n`);
+  await writeFile(ext, `subjectAltName=${san}\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n`);
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', key, '-out', csr], 'req (client)');
   const signer = ca ? ['-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial'] : ['-signkey', key];
   await openssl(['x509', '-req', '-in', csr, ...signer, '-out', cert, '-days', '1', '-extfile', ext], 'x509 (client)');

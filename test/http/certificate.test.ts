@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { DirectoryCertificateMapper, upnsFromCertificate } from '../../src/http/index.js';
+import { DirectoryCertificateMapper, strongCertificateIdentities, upnsFromCertificate } from '../../src/http/index.js';
+import { OPENSSL } from '../helpers/certs.js';
+import { run } from '../helpers/peers.js';
 import { startHttpFixture, type HttpFixture } from './fixture.js';
 
 function pemToDer(pem: string): Buffer {
@@ -75,6 +77,38 @@ describe('TLS client certificates mapped by UPN', () => {
     await f.domain.directory.disableAccount('frank');
     const frank = await f.issueClientCert('frank', ['frank@example.test']);
     assert.equal((await f.curl(['-k', '--cert', frank.cert, '--key', frank.key, f.url('/certs-only/x', true)])).status, 403);
+  });
+
+  test('explicit strong mappings (altSecurityIdentities) come before the UPN; weak ones are not honoured', async () => {
+    // A certificate naming nobody (or someone else) logs on as the account it is mapped to.
+    const c = await f.issueClientCert('mapped', ['nobody@example.test']);
+    const der = pemToDer(await readFile(c.cert, 'utf8'));
+    const ids = strongCertificateIdentities(der);
+    // Windows' form: the issuer's RDNs in certificate order, the serial's bytes reversed.
+    const serial = (await run(OPENSSL, ['x509', '-in', c.cert, '-noout', '-serial'])).stdout.trim().split('=')[1];
+    const reversed = (serial.length % 2 ? `0${serial}` : serial).match(/../g)?.reverse().join('');
+    assert.equal(ids[0], `X509:<I>CN=authso test client CA<SR>${reversed}`);
+    const ski = (await run(OPENSSL, ['x509', '-in', c.cert, '-noout', '-ext', 'subjectKeyIdentifier'])).stdout.split('\n')[1].trim().replace(/:/g, '');
+    assert.equal(ids[1], `X509:<SKI>${ski}`);
+    const get = async () => {
+      const r = await f.curl(['-k', '--cert', c.cert, '--key', c.key, f.url('/certs-only/x', true)]);
+      const line = f.audit.map((l) => JSON.parse(l) as { mechanism: string; result: string; user: string }).filter((a) => a.mechanism === 'Certificate').pop();
+      return { status: r.status, user: line?.result === 'success' ? line.user : undefined };
+    };
+    assert.equal((await get()).status, 403);
+    // Weak forms (issuer + subject) are not honoured.
+    await f.domain.directory.setAccountFields('carol', { altSecurityIdentities: ['X509:<I>CN=authso test client CA<S>CN=mapped'] });
+    assert.equal((await get()).status, 403);
+    await f.domain.directory.setAccountFields('carol', { altSecurityIdentities: [ids[0].toLowerCase()] });
+    assert.deepEqual(await get(), { status: 200, user: 'carol@example.test' });
+    await f.domain.directory.setAccountFields('carol', { altSecurityIdentities: [ids[1]] });
+    assert.deepEqual(await get(), { status: 200, user: 'carol@example.test' });
+    // Mapped to two accounts: neither.
+    await f.domain.directory.setAccountFields('erin', { altSecurityIdentities: [ids[0]] });
+    assert.equal((await get()).status, 403);
+    await f.domain.directory.setAccountFields('erin', { altSecurityIdentities: [] });
+    await f.domain.directory.setAccountFields('carol', { altSecurityIdentities: [] });
+    assert.deepEqual(strongCertificateIdentities(Buffer.from('not a certificate')), []);
   });
 
   test('a resource open to every mechanism: a certificate passes, and without one the client is challenged', async () => {

@@ -236,6 +236,20 @@ describe('authso http on a member server (MS-AUTHSO 5), decided by the DC', () =
     assert.equal((await curl(tls, ['-o', '/dev/null', url(tls, '/cert-only/x')])).status, 403);
   });
 
+  test('authso user map-certificate: a certificate without the user\'s UPN logs on through its explicit mapping', async () => {
+    const c = await clientCertificate(work, ca, 'mapped', ['nobody@example.test']);
+    assert.equal((await curl(tls, ['--cert', c.cert, '--key', c.key, '-o', '/dev/null', url(tls, '/private/secret.txt')])).status, 401);
+    const map = await run(process.execPath, [join(ROOT_DIR, 'bin/authso.mjs'), 'user', 'map-certificate', 'dave', '--cert', c.cert, '--data-dir', domain.dataDir]);
+    assert.equal(map.code, 0, map.stderr);
+    assert.match(map.stdout, /^dave: X509:<I>CN=authso test client CA<SR>[0-9A-F]+$/m);
+    const ok = await curl(tls, ['--fail', '--cert', c.cert, '--key', c.key, url(tls, '/private/secret.txt')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(String(successes(tls, 'Certificate').at(-1)?.user).toLowerCase(), 'dave@example.test');
+    const again = await run(process.execPath, [join(ROOT_DIR, 'bin/authso.mjs'), 'user', 'map-certificate', 'alice', '--cert', c.cert, '--data-dir', domain.dataDir]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already mapped to dave/);
+  });
+
   test('the access check: alice is refused /admins (403), bob (Domain Admins) is served', async () => {
     const alice = await curl(plain, ['--ntlm', '-u', `EXAMPLE\\alice:${PW.alice}`, '-o', '/dev/null', url(plain, '/admins/a.txt')]);
     assert.equal(alice.status, 403);
