@@ -7,6 +7,10 @@
 import { startDomain, type RunningDomain } from '../src/dc/domain.js';
 import { KeyDerivationPool } from '../src/directory/key-pool.js';
 import { machineBusySeconds } from './load.js';
+import { tuneYoungGeneration } from '../src/cli/gc.js';
+
+// The same V8 young-generation size `authso dc` runs with (src/cli/gc.ts).
+tuneYoungGeneration();
 
 export interface DcConfig {
   realm: string;
