@@ -10,7 +10,7 @@
 // 3.2.5.1.2). FORWARDABLE only for a service trusted to authenticate for delegation and a user
 // that may be delegated. The reply echoes PA-S4U-X509-USER under the KDC's checksum.
 //
-// S4U2proxy (cname-in-addl-tkt) is not implemented: such requests get KDC_ERR_BADOPTION with
+// S4U2proxy (cname-in-addl-tkt) is not supported here: such requests get KDC_ERR_BADOPTION with
 // STATUS_NOT_SUPPORTED, what a Windows KDC answers a service with no delegation targets.
 //
 // tgs.ts calls processS4u() once the TGT is checked; undefined means "not an S4U request".
