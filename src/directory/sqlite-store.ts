@@ -121,6 +121,17 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE secrets ADD COLUMN wdigest BLOB;
   `,
+  // 2 → 3: altSecurityIdentities values indexed (case-folded) for certificate mapping: the
+  // lookup is reachable by unauthenticated AS-REQs carrying a certificate, so no table scan.
+  `
+  CREATE TABLE alt_ids (
+    rid INTEGER NOT NULL REFERENCES accounts (rid) ON DELETE CASCADE,
+    id_key TEXT NOT NULL
+  );
+  CREATE INDEX alt_ids_key ON alt_ids (id_key);
+  CREATE INDEX alt_ids_rid ON alt_ids (rid);
+  INSERT INTO alt_ids (rid, id_key) SELECT a.rid, lower(j.value) FROM accounts a, json_each(a.alt_security_identities) j;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -358,11 +369,12 @@ export class SqliteStore implements Store {
       getSecrets: p('SELECT nt_hash, current, previous, wdigest FROM secrets WHERE rid = ?'),
       accountByRid: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.rid = ?`),
       accountBySam: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.sam_key = ?`),
-      // JSON1 over the altSecurityIdentities list: a scan (certificate logons are rare), in C.
       accountsByAltId: p(
-        `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.alt_security_identities <> '[]' AND EXISTS ` +
-          `(SELECT 1 FROM json_each(a.alt_security_identities) j, json_each(?) w WHERE lower(j.value) = lower(w.value))`,
+        `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.rid IN ` +
+          `(SELECT x.rid FROM alt_ids x WHERE x.id_key IN (SELECT lower(w.value) FROM json_each(?) w))`,
       ),
+      deleteAltIds: p('DELETE FROM alt_ids WHERE rid = ?'),
+      insertAltId: p('INSERT INTO alt_ids (rid, id_key) VALUES (?, lower(?))'),
       accountsAll: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.rid`),
       accountsByKind: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.kind = ? ORDER BY a.rid`),
       accountRidBySam: p('SELECT rid FROM accounts WHERE sam_key = ?'),
@@ -502,6 +514,13 @@ export class SqliteStore implements Store {
     const current: KeySet = { kvno: 1, keys: keys.keys, salt: keys.salt };
     this.s.insertSecrets.run(rid, keys.ntHash, encodeKeySet(current), '[]', keys.wdigest ?? null);
     for (const spn of a.servicePrincipalNames) this.insertSpnChecked(rid, spn);
+    this.indexAltIds(rid, a.altSecurityIdentities);
+  }
+
+  /** Keeps alt_ids equal to the account's altSecurityIdentities (same transaction). */
+  private indexAltIds(rid: number, values: readonly string[] | undefined): void {
+    this.s.deleteAltIds.run(rid);
+    for (const v of new Set((values ?? []).map((x) => x.toLowerCase()))) this.s.insertAltId.run(rid, v);
   }
 
   private insertGroup(domainSid: string, g: NewGroup, rid: number): Group {
@@ -541,6 +560,7 @@ export class SqliteStore implements Store {
       if (isUniqueViolation(e)) throw new DirectoryError('UPN_IN_USE', `userPrincipalName '${String(patch.userPrincipalName)}' is already in use`);
       throw e;
     }
+    if (patch.altSecurityIdentities !== undefined) this.indexAltIds(rid, patch.altSecurityIdentities);
   }
 
   async getDomain(): Promise<Domain | undefined> {

@@ -62,3 +62,37 @@ test('the store refuses work after close', async () => {
     await t.cleanup();
   }
 });
+
+test('altSecurityIdentities are indexed: kept in step with the account, found case-insensitively, and built by the v3 migration', async () => {
+  const { dir, path, cleanup } = await provisioned();
+  try {
+    await dir.createUser('alice', { password: 'Secret123' });
+    await dir.createUser('bob', { password: 'Secret123' });
+    const id = 'X509:<I>CN=Test CA<SR>0A0B0C';
+    await dir.setAccountFields('alice', { altSecurityIdentities: [id, 'X509:<SKI>ABCD'] });
+    assert.deepEqual((await dir.findAccountsByAltSecurityIdentity([id.toLowerCase()])).map((a) => a.samAccountName), ['alice']);
+    assert.deepEqual((await dir.findAccountsByAltSecurityIdentity(['X509:<SKI>abcd', 'nothing'])).map((a) => a.samAccountName), ['alice']);
+    await dir.setAccountFields('alice', { altSecurityIdentities: ['X509:<SKI>ABCD'] });
+    assert.deepEqual(await dir.findAccountsByAltSecurityIdentity([id]), []);
+    await dir.setAccountFields('bob', { altSecurityIdentities: ['X509:<SKI>ABCD'] });
+    assert.deepEqual((await dir.findAccountsByAltSecurityIdentity(['X509:<SKI>ABCD'])).map((a) => a.samAccountName).sort(), ['alice', 'bob']);
+    await dir.deleteAccount('bob');
+    assert.deepEqual((await dir.findAccountsByAltSecurityIdentity(['X509:<SKI>ABCD'])).map((a) => a.samAccountName), ['alice']);
+    await dir.close();
+    // A version-2 database (no alt_ids table): the migration builds the index from the accounts.
+    const db = new Database(join(path, 'authso.db'));
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT rid FROM alt_ids WHERE id_key = 'x'").all() as Array<{ detail: string }>;
+    assert.ok(plan.some((r) => /USING INDEX alt_ids_key/.test(r.detail)), JSON.stringify(plan));
+    db.exec('DROP TABLE alt_ids');
+    db.prepare('UPDATE schema_version SET version = 2').run();
+    db.close();
+    const again = await Directory.openSqlite(path);
+    try {
+      assert.deepEqual((await again.findAccountsByAltSecurityIdentity(['x509:<ski>abcd'])).map((a) => a.samAccountName), ['alice']);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await cleanup();
+  }
+});
