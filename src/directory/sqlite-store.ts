@@ -123,14 +123,16 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2 → 3: altSecurityIdentities values indexed (case-folded) for certificate mapping: the
   // lookup is reachable by unauthenticated AS-REQs carrying a certificate, so no table scan.
+  // Written to run again safely (a database whose version was set back by hand).
   `
-  CREATE TABLE alt_ids (
+  CREATE TABLE IF NOT EXISTS alt_ids (
     rid INTEGER NOT NULL REFERENCES accounts (rid) ON DELETE CASCADE,
     id_key TEXT NOT NULL
   );
-  CREATE INDEX alt_ids_key ON alt_ids (id_key);
-  CREATE INDEX alt_ids_rid ON alt_ids (rid);
-  INSERT INTO alt_ids (rid, id_key) SELECT a.rid, lower(j.value) FROM accounts a, json_each(a.alt_security_identities) j;
+  CREATE INDEX IF NOT EXISTS alt_ids_key ON alt_ids (id_key);
+  CREATE INDEX IF NOT EXISTS alt_ids_rid ON alt_ids (rid);
+  DELETE FROM alt_ids;
+  INSERT INTO alt_ids (rid, id_key) SELECT DISTINCT a.rid, lower(j.value) FROM accounts a, json_each(a.alt_security_identities) j;
   `,
 ];
 
