@@ -274,14 +274,22 @@ export function createHttpAuthenticator(o: HttpAuthenticatorOptions): HttpAuthen
       ntlm: mechanisms.includes('NTLM') || !newKerberos ? () => newNtlm(cb) : undefined,
     });
 
+  /** Per connection: its certificate does not change, and getCertificate() builds a whole object. */
+  const socketBindings = new WeakMap<Socket, ChannelBindings | null>();
   /** The channel bindings of a TLS connection (its server certificate), or none. */
   function bindingsOf(socket: Socket): ChannelBindings | undefined {
     if (ep === 'off') return undefined;
+    const known = socketBindings.get(socket);
+    if (known !== undefined) return known ?? undefined;
     const tls = socket as Partial<TLSSocket>;
-    if (tls.encrypted !== true || typeof tls.getCertificate !== 'function') return undefined;
-    const cert = tls.getCertificate();
-    const raw = cert && 'raw' in cert ? (cert.raw as Buffer | undefined) : undefined;
-    return raw ? tlsServerEndPointBindings(raw) : undefined;
+    let cb: ChannelBindings | null = null;
+    if (tls.encrypted === true && typeof tls.getCertificate === 'function') {
+      const cert = tls.getCertificate();
+      const raw = cert && 'raw' in cert ? (cert.raw as Buffer | undefined) : undefined;
+      if (raw) cb = tlsServerEndPointBindings(raw);
+    }
+    socketBindings.set(socket, cb);
+    return cb ?? undefined;
   }
 
   function audit(f: AuditFields): void {

@@ -17,8 +17,7 @@ import type { Directory } from '../directory/directory.js';
 import type { Account, Domain } from '../directory/types.js';
 import { isLockedOut } from '../directory/policy.js';
 import { STATUS_ACCOUNT_LOCKED_OUT, STATUS_NO_SUCH_USER } from '../directory/ntstatus.js';
-import { addResourceGroups, buildValidationInfo } from '../kerberos/kdc/pac-builder.js';
-import { logonTokenFromValidationInfo } from '../security/logon-token.js';
+import { directoryLogonToken } from '../security/directory-authority.js';
 import { SEC_E, SecurityError, type LogonToken } from '../security/types.js';
 
 /** DER of the OIDs looked for (X.690 8.19). */
@@ -174,23 +173,6 @@ export class DirectoryCertificateMapper implements CertificateMapper {
     const now = this.o.now ? this.o.now() : new Date();
     const { account, domain } = await accountForCertificate(this.directory, der, now);
     await this.directory.recordSuccessfulLogon(account.rid, now, account);
-    const membership = await this.directory.membership(account);
-    let info = buildValidationInfo({
-      domain,
-      account,
-      membership,
-      dcName: this.o.dcName ?? 'DC1',
-      authtime: now,
-      clientName: account.samAccountName,
-      pacRequested: false,
-      forTgt: false,
-    });
-    info = addResourceGroups(info, domain.sid, membership);
-    return logonTokenFromValidationInfo(info, {
-      logonType: 'network',
-      authPackage: 'Certificate',
-      dnsDomainName: domain.dnsName,
-      upn: account.userPrincipalName ?? `${account.samAccountName}@${domain.dnsName}`,
-    });
+    return directoryLogonToken(this.directory, { domain, account, now, dcName: this.o.dcName, authPackage: 'Certificate' });
   }
 }

@@ -33,9 +33,8 @@ export interface DcAddress {
   name?: string;
 }
 
-export interface ProvisionBlob {
-  kind: typeof PROVISION_KIND;
-  version: 1;
+/** Who the member is in the domain: the same in the provisioning blob and the state file. */
+export interface MemberIdentity {
   realm: string;
   netbiosDomainName: string;
   dnsDomainName: string;
@@ -45,10 +44,15 @@ export interface ProvisionBlob {
   /** sAMAccountName ('MEMBER$'). */
   accountName: string;
   dnsHostName: string;
+  spns: string[];
+}
+
+export interface ProvisionBlob extends MemberIdentity {
+  kind: typeof PROVISION_KIND;
+  version: 1;
   /** The one-time machine password (rotated by join). */
   machinePassword: string;
   kvno: number;
-  spns: string[];
   dc?: DcAddress;
 }
 
@@ -58,17 +62,9 @@ export interface MemberKey {
   value: string;
 }
 
-export interface MemberState {
+export interface MemberState extends MemberIdentity {
   kind: typeof MEMBER_STATE_KIND;
   version: 1;
-  realm: string;
-  netbiosDomainName: string;
-  dnsDomainName: string;
-  domainSid: string;
-  computerName: string;
-  accountName: string;
-  dnsHostName: string;
-  spns: string[];
   dc: DcAddress;
   machinePassword: string;
   /** The kvno the DC gave these keys (as far as the member knows: + 1 per password set). */

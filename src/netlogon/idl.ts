@@ -14,7 +14,7 @@
 
 import * as ndr from '../encoding/ndr.js';
 import type { NdrType, NdrValue } from '../encoding/ndr.js';
-import { GROUP_MEMBERSHIP, KERB_SID_AND_ATTRIBUTES } from '../pac/validation-info.js';
+import { KERB_SID_AND_ATTRIBUTES, VALIDATION_INFO_HEAD } from '../pac/validation-info.js';
 
 /** The Netlogon RPC interface (MS-NRPC 2.1). */
 export const NETLOGON_UUID = '12345678-1234-abcd-ef00-01234567cffb';
@@ -148,26 +148,7 @@ export const NETLOGON_SID_AND_ATTRIBUTES = KERB_SID_AND_ATTRIBUTES;
  * FailedILogonCount, Reserved4 (the same 40 bytes).
  */
 const SAM_INFO_BASE = {
-  logonTime: ndr.filetime,
-  logoffTime: ndr.filetime,
-  kickOffTime: ndr.filetime,
-  passwordLastSet: ndr.filetime,
-  passwordCanChange: ndr.filetime,
-  passwordMustChange: ndr.filetime,
-  effectiveName: ndr.ustring,
-  fullName: ndr.ustring,
-  logonScript: ndr.ustring,
-  profilePath: ndr.ustring,
-  homeDirectory: ndr.ustring,
-  homeDirectoryDrive: ndr.ustring,
-  logonCount: ndr.u16,
-  badPasswordCount: ndr.u16,
-  userId: ndr.u32,
-  primaryGroupId: ndr.u32,
-  groupCount: ndr.sizeOf('groupIds'),
-  groupIds: ndr.ptr(ndr.carray(GROUP_MEMBERSHIP)),
-  userFlags: ndr.u32,
-  userSessionKey: ndr.bytes(16),
+  ...VALIDATION_INFO_HEAD,
   logonServer: ndr.ustring,
   logonDomainName: ndr.ustring,
   logonDomainId: ndr.ptr(ndr.sid),

@@ -22,8 +22,11 @@ export const KERB_SID_AND_ATTRIBUTES = ndr.struct('KERB_SID_AND_ATTRIBUTES', {
   attributes: ndr.u32,
 });
 
-/** MS-PAC 2.5 KERB_VALIDATION_INFO. The *Count members are size_is() of the arrays after them. */
-export const KERB_VALIDATION_INFO = ndr.struct('KERB_VALIDATION_INFO', {
+/**
+ * The members KERB_VALIDATION_INFO shares, in order and wire form, with MS-NRPC's
+ * NETLOGON_VALIDATION_SAM_INFO/2/4 (2.2.1.4.11-13; src/netlogon/idl.ts), up to UserSessionKey.
+ */
+export const VALIDATION_INFO_HEAD = {
   logonTime: ndr.filetime,
   logoffTime: ndr.filetime,
   kickOffTime: ndr.filetime,
@@ -44,6 +47,11 @@ export const KERB_VALIDATION_INFO = ndr.struct('KERB_VALIDATION_INFO', {
   groupIds: ndr.ptr(ndr.carray(GROUP_MEMBERSHIP)),
   userFlags: ndr.u32,
   userSessionKey: ndr.bytes(16), // USER_SESSION_KEY: two 8-byte CYPHER_BLOCKs
+} as const;
+
+/** MS-PAC 2.5 KERB_VALIDATION_INFO. The *Count members are size_is() of the arrays after them. */
+export const KERB_VALIDATION_INFO = ndr.struct('KERB_VALIDATION_INFO', {
+  ...VALIDATION_INFO_HEAD,
   // Windows sends these two with MaximumLength = Length + 2; matching it keeps our encoding
   // byte-identical to a Windows DC's (checked against a captured Windows PAC in the tests).
   logonServer: ndr.ustringZ,

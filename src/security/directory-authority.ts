@@ -81,6 +81,55 @@ function ntHashOf(keys: { ntHash?: Buffer; keys: Key[] }): Buffer | undefined {
   return keys.ntHash ?? keys.keys.find((k) => k.etype === ETYPE.RC4_HMAC)?.value;
 }
 
+export interface DirectoryLogonOptions {
+  domain: Domain;
+  account: Account;
+  now: Date;
+  /** NetBIOS name of this DC (LogonServer); default 'DC1'. */
+  dcName?: string;
+  authPackage: 'NTLM' | 'Digest' | 'Certificate';
+  /** NTLM and Digest: the session key the logon established. */
+  userSessionKey?: Buffer;
+}
+
+/**
+ * The token of a network logon the DC decided from its directory (NTLM, Digest, a TLS client
+ * certificate): the KERB_VALIDATION_INFO the KDC would put in a PAC, as SAM_INFO4 carries it,
+ * with this domain's domain-local groups as resource groups. NTLM and Digest tokens drop
+ * S-1-18-1 (a KDC asserted the identity) for S-1-5-64-10 / S-1-5-64-21, which
+ * logonTokenFromValidationInfo adds; a certificate logon keeps it.
+ */
+export async function directoryLogonToken(directory: Directory, o: DirectoryLogonOptions): Promise<LogonToken> {
+  const { domain, account } = o;
+  const membership = await directory.membership(account);
+  let info = buildValidationInfo({
+    domain,
+    account,
+    membership,
+    dcName: o.dcName ?? 'DC1',
+    authtime: o.now,
+    clientName: account.samAccountName,
+    pacRequested: false,
+    forTgt: false,
+  });
+  if (o.authPackage !== 'Certificate') {
+    const extraSids = info.extraSids.filter((s) => s.sid !== AUTHENTICATION_AUTHORITY_ASSERTED_IDENTITY);
+    info = {
+      ...info,
+      extraSids,
+      userFlags: extraSids.length > 0 ? info.userFlags | LOGON_EXTRA_SIDS : info.userFlags & ~LOGON_EXTRA_SIDS,
+      userSessionKey: o.userSessionKey ?? info.userSessionKey,
+    };
+  }
+  info = addResourceGroups(info, domain.sid, membership);
+  return logonTokenFromValidationInfo(info, {
+    logonType: 'network',
+    authPackage: o.authPackage,
+    dnsDomainName: domain.dnsName,
+    upn: account.userPrincipalName ?? `${account.samAccountName}@${domain.dnsName}`,
+  });
+}
+
 export class DirectoryAuthority implements DomainAuthority {
   private readonly directory: Directory;
   private readonly o: DirectoryAuthorityOptions;
@@ -155,43 +204,9 @@ export class DirectoryAuthority implements DomainAuthority {
     const machine = this.machineAccountStatus(account.userAccountControl, req.parameterControl);
     if (machine !== 0) throw denied(machine, 'NTLM logon refused for a trust account');
     await this.directory.recordSuccessfulLogon(account.rid, now, account);
-    const token = await this.networkLogonToken(domain, account, now, sessionBaseKey, 'NTLM');
+    const token = await directoryLogonToken(this.directory, { domain, account, now, dcName: this.o.dcName, authPackage: 'NTLM', userSessionKey: sessionBaseKey });
     // NETLOGON_VALIDATION LMSessionKey: the first 8 bytes of the LM hash, which authso never keeps.
     return { token, userSessionKey: sessionBaseKey, lmSessionKey: Buffer.alloc(8) };
-  }
-
-  /**
-   * The logon information of a network logon validated here (NTLM, Digest): the
-   * KERB_VALIDATION_INFO the KDC would put in a PAC, as SAM_INFO4 carries it.
-   */
-  private async networkLogonToken(domain: Domain, account: Account, now: Date, userSessionKey: Buffer, authPackage: 'NTLM' | 'Digest'): Promise<LogonToken> {
-    const membership = await this.directory.membership(account);
-    let info = buildValidationInfo({
-      domain,
-      account,
-      membership,
-      dcName: this.o.dcName ?? 'DC1',
-      authtime: now,
-      clientName: account.samAccountName,
-      pacRequested: false,
-      forTgt: false,
-    });
-    // S-1-18-1 states that a Kerberos KDC asserted the identity; NTLM and Digest tokens carry
-    // S-1-5-64-10 / S-1-5-64-21 instead (added by logonTokenFromValidationInfo).
-    const extraSids = info.extraSids.filter((s) => s.sid !== AUTHENTICATION_AUTHORITY_ASSERTED_IDENTITY);
-    info = {
-      ...info,
-      extraSids,
-      userFlags: extraSids.length > 0 ? info.userFlags | LOGON_EXTRA_SIDS : info.userFlags & ~LOGON_EXTRA_SIDS,
-      userSessionKey,
-    };
-    info = addResourceGroups(info, domain.sid, membership);
-    return logonTokenFromValidationInfo(info, {
-      logonType: 'network',
-      authPackage,
-      dnsDomainName: domain.dnsName,
-      upn: account.userPrincipalName ?? `${account.samAccountName}@${domain.dnsName}`,
-    });
   }
 
   async validateDigest(req: DigestValidationRequest): Promise<DigestValidationResult> {
@@ -272,7 +287,7 @@ export class DirectoryAuthority implements DomainAuthority {
     const machine = this.machineAccountStatus(account.userAccountControl, 0);
     if (machine !== 0) throw denied(machine, 'Digest logon refused for a trust account');
     await this.directory.recordSuccessfulLogon(account.rid, now, account);
-    const token = await this.networkLogonToken(domain, account, now, sessionKey, 'Digest');
+    const token = await directoryLogonToken(this.directory, { domain, account, now, dcName: this.o.dcName, authPackage: 'Digest', userSessionKey: sessionKey });
     return { token, sessionKey };
   }
 

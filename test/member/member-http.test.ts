@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { startDomain, type RunningDomain } from '../../src/dc/domain.js';
 import type { NetlogonLogonEvent } from '../../src/netlogon/server.js';
 import { provisionBlobFor } from '../../src/member/provision.js';
+import { OID } from '../../src/spnego/index.js';
 import { joinDomain } from '../../src/member/state.js';
 import { clientCa, clientCertificate, serverCertificate, type TestCa } from '../helpers/certs.js';
 import { mitEnv, requirePeer, run, SYSTEM_PYTHON, type MitEnv } from '../helpers/peers.js';
@@ -26,6 +27,7 @@ import { mitEnv, requirePeer, run, SYSTEM_PYTHON, type MitEnv } from '../helpers
 const CURL = requirePeer('/usr/bin/curl');
 const KINIT = requirePeer('/usr/bin/kinit');
 const PYTHON = requirePeer(SYSTEM_PYTHON);
+const NTLMSSP_PLUGIN = requirePeer('/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so');
 const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const REQUESTS = join(ROOT_DIR, 'test/http/requests_client.py');
 const FQDN = 'web.example.test';
@@ -197,6 +199,32 @@ describe('authso http on a member server (MS-AUTHSO 5), decided by the DC', () =
     assert.equal(asked[0].result, 'success');
     assert.equal(asked[0].user.toLowerCase(), 'example\\alice');
     assert.equal(asked[0].computer, 'WEB');
+  });
+
+  test('curl --negotiate without a ticket: NTLM inside SPNEGO (MIT GSSAPI + gss-ntlmssp), validated by the DC', async () => {
+    // No Kerberos credentials, NTLM ones in a user file: MIT's SPNEGO offers NTLMSSP only.
+    const dir = join(work, 'ntlmssp');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'users'), `EXAMPLE:alice:${PW.alice}\n`, { mode: 0o600 });
+    await writeFile(join(dir, 'mech'), `gssntlmssp_v1 ${OID.NTLMSSP} ${NTLMSSP_PLUGIN}\n`);
+    await writeFile(join(dir, 'krb5.conf'), domain.krb5Conf);
+    const env = {
+      PATH: process.env.PATH,
+      LANG: 'C',
+      NTLM_USER_FILE: join(dir, 'users'),
+      GSS_MECH_CONFIG: join(dir, 'mech'),
+      KRB5_CONFIG: join(dir, 'krb5.conf'),
+      KRB5CCNAME: `FILE:${join(dir, 'no-ccache')}`,
+    };
+    const before = dcAudit.filter((e) => e.kind === 'network').length;
+    const r = await curl(plain, ['--fail', '--negotiate', '-u', ':', url(plain, '/private/secret.txt')], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.body, SECRET);
+    const line = successes(plain, 'Negotiate').at(-1);
+    assert.equal(String(line?.user).toLowerCase(), 'example\\alice');
+    const asked = dcAudit.filter((e) => e.kind === 'network').slice(before);
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].result, 'success');
   });
 
   test('curl --digest: validated by the DC (WDigest generic pass-through)', async () => {
